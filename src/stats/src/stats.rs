@@ -1,0 +1,975 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! I/O statistics of the `dmp` device-mapper target.
+//!
+//! This single file is shared by two builds:
+//!
+//! * the kernel module includes it with `#[path = "../stats/src/stats.rs"] mod stats;`
+//!   and compiles it with rustc 1.85 in the kernel's `no_std` environment;
+//! * the `dmp-stats` crate wraps it for the host tool `dmpstat` and the tests.
+//!
+//! It therefore uses only `core`: no allocation, no floating point, no 128-bit
+//! integer arithmetic (the kernel's compiler builtins refuse `u128` division),
+//! no panicking paths (no unchecked indexing, no division by a value that may be
+//! zero, no `unwrap`) and no `unsafe`.
+//!
+//! # Counters
+//!
+//! The kernel keeps one [`Slots`] array per CPU. [`account`] says which slots a
+//! bio increments; a reader sums the per-CPU arrays into [`Counters`] with
+//! [`Counters::add_slots`]. Every slot is a monotonic `u64` that wraps on
+//! overflow (2^64 requests or 16 EiB are far beyond a device's lifetime); sums
+//! and differences use wrapping arithmetic so that a wrapped counter never
+//! panics. Averages are computed exactly even when `read + write` exceeds
+//! `u64` (see [`Counters::total_avg`]).
+//!
+//! # Text formats
+//!
+//! [`StatFile::render`] produces the sysfs files byte for byte as the earlier C
+//! modules did (`volumes`/`summary`, the single-value files) plus the newer
+//! files (`histogram`, byte and discard/flush counters); [`write_status`]
+//! produces the `dmsetup status` text. The `parse_*` functions read the same
+//! text back (used by `dmpstat`), strictly: any deviation is a [`ParseError`].
+
+use core::fmt::{self, Write};
+
+// ---------------------------------------------------------------------------
+// Slot layout
+// ---------------------------------------------------------------------------
+
+/// Slot index: number of read requests.
+pub const READ_CNT: usize = 0;
+/// Slot index: bytes read.
+pub const READ_BYTES: usize = 1;
+/// Slot index: number of write requests (including empty flushes, write-zeroes, secure-erase).
+pub const WRITE_CNT: usize = 2;
+/// Slot index: bytes written.
+pub const WRITE_BYTES: usize = 3;
+/// Slot index: number of discard requests.
+pub const DISCARD_CNT: usize = 4;
+/// Slot index: bytes discarded.
+pub const DISCARD_BYTES: usize = 5;
+/// Slot index: number of requests carrying a preflush (`REQ_PREFLUSH`).
+pub const FLUSH_CNT: usize = 6;
+/// First slot of the read size histogram ([`NR_BUCKETS`] slots).
+pub const HIST_READ: usize = 7;
+/// First slot of the write size histogram ([`NR_BUCKETS`] slots).
+pub const HIST_WRITE: usize = HIST_READ + NR_BUCKETS;
+/// Number of `u64` slots in one per-CPU counter array.
+pub const NR_SLOTS: usize = HIST_WRITE + NR_BUCKETS;
+
+/// One per-CPU counter array, indexed by the slot constants above.
+pub type Slots = [u64; NR_SLOTS];
+
+// ---------------------------------------------------------------------------
+// Histogram buckets
+// ---------------------------------------------------------------------------
+
+/// Number of request size buckets in each histogram.
+pub const NR_BUCKETS: usize = 13;
+
+/// Labels of the histogram buckets, as printed in the `histogram` file.
+///
+/// Bucket 0 holds requests under 512 bytes, bucket `i` (1..=11) holds sizes in
+/// `[256 << i, 512 << i)`, bucket 12 holds requests of 1 MiB and more.
+pub const BUCKET_LABELS: [&str; NR_BUCKETS] = [
+    "<512", "512", "1K", "2K", "4K", "8K", "16K", "32K", "64K", "128K", "256K", "512K", ">=1M",
+];
+
+/// Histogram bucket of a request of `bytes` bytes.
+///
+/// `bytes < 512` gives 0; otherwise `min(floor(log2(bytes)) - 8, 12)`, so
+/// 512..=1023 gives 1, 4096 gives 4 and anything from 1 MiB up gives 12.
+pub fn bucket(bytes: u64) -> usize {
+    if bytes < 512 {
+        return 0;
+    }
+    // bytes >= 512, so leading_zeros() <= 54 and log2 is in 9..=63.
+    let log2 = 63 - bytes.leading_zeros() as usize;
+    let b = log2 - 8;
+    if b > NR_BUCKETS - 1 {
+        NR_BUCKETS - 1
+    } else {
+        b
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Accounting
+// ---------------------------------------------------------------------------
+
+/// Kind of a bio, as far as the statistics are concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IoKind {
+    /// A read.
+    Read,
+    /// A write, including an empty flush (0 bytes), write-zeroes and secure-erase.
+    Write,
+    /// A discard.
+    Discard,
+    /// Anything else: counted only as a flush when it carries a preflush.
+    Other,
+}
+
+/// Maximum number of increments one bio causes.
+const UPDATE_MAX: usize = 4;
+
+/// The slot increments caused by one bio: up to four `(slot, value)` pairs.
+///
+/// Produced by [`account`]; the kernel adds each pair to its per-CPU array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Update {
+    items: [(usize, u64); UPDATE_MAX],
+    len: usize,
+}
+
+impl Update {
+    /// An update that changes nothing.
+    pub const fn new() -> Self {
+        Update {
+            items: [(0, 0); UPDATE_MAX],
+            len: 0,
+        }
+    }
+
+    /// Appends an increment; silently ignored when the update is full
+    /// (cannot happen with [`account`], which adds at most four).
+    fn push(&mut self, slot: usize, value: u64) {
+        if let Some(item) = self.items.get_mut(self.len) {
+            *item = (slot, value);
+            self.len += 1;
+        }
+    }
+
+    /// Number of increments.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the update changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The increments as `(slot, value)` pairs, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.items.iter().take(self.len).copied()
+    }
+
+    /// Applies the increments to a slot array (wrapping add).
+    pub fn apply(&self, slots: &mut Slots) {
+        for (slot, value) in self.iter() {
+            if let Some(s) = slots.get_mut(slot) {
+                *s = s.wrapping_add(value);
+            }
+        }
+    }
+}
+
+impl Default for Update {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The slot increments for one bio of `kind` carrying `bytes` bytes.
+///
+/// * `Read`: `READ_CNT` +1, `READ_BYTES` +bytes, read histogram bucket +1.
+/// * `Write`: the same for the write slots.
+/// * `Discard`: `DISCARD_CNT` +1, `DISCARD_BYTES` +bytes (no histogram).
+/// * `Other`: nothing.
+///
+/// In every case `preflush` adds `FLUSH_CNT` +1. An empty flush arrives as
+/// `Write` with 0 bytes and `preflush`: it counts as a write of 0 bytes (as
+/// `/sys/block/dm-N/stat` does) and as a flush.
+pub fn account(kind: IoKind, bytes: u64, preflush: bool) -> Update {
+    let mut u = Update::new();
+    match kind {
+        IoKind::Read => {
+            u.push(READ_CNT, 1);
+            u.push(READ_BYTES, bytes);
+            u.push(HIST_READ + bucket(bytes), 1);
+        }
+        IoKind::Write => {
+            u.push(WRITE_CNT, 1);
+            u.push(WRITE_BYTES, bytes);
+            u.push(HIST_WRITE + bucket(bytes), 1);
+        }
+        IoKind::Discard => {
+            u.push(DISCARD_CNT, 1);
+            u.push(DISCARD_BYTES, bytes);
+        }
+        IoKind::Other => {}
+    }
+    if preflush {
+        u.push(FLUSH_CNT, 1);
+    }
+    u
+}
+
+// ---------------------------------------------------------------------------
+// Counters
+// ---------------------------------------------------------------------------
+
+/// A snapshot of the counters of one device (or of the aggregate): the sum of
+/// the per-CPU [`Slots`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Counters {
+    /// The summed slots, indexed by the slot constants.
+    pub slots: Slots,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self::zero()
+    }
+}
+
+/// Quotient of two 128-bit values given as `(high, low)` `u64` halves,
+/// `0` when the divisor is zero, saturated at `u64::MAX`.
+///
+/// Plain binary long division on `u64` halves: the kernel build has no `u128`
+/// division, and a sysfs read can afford 128 iterations.
+fn div_wide(num: (u64, u64), den: (u64, u64)) -> u64 {
+    if den == (0, 0) {
+        return 0;
+    }
+    let mut rem: (u64, u64) = (0, 0);
+    let mut quot: u64 = 0;
+    let mut bit = 128u32;
+    while bit > 0 {
+        bit -= 1;
+        // rem = rem << 1 | next bit of num. rem < den <= 2^65 here, so no bit is lost.
+        let next = if bit >= 64 {
+            (num.0 >> (bit - 64)) & 1
+        } else {
+            (num.1 >> bit) & 1
+        };
+        rem = ((rem.0 << 1) | (rem.1 >> 63), (rem.1 << 1) | next);
+        if rem >= den {
+            // rem -= den (tuples compare lexicographically: high half first).
+            let (lo, borrow) = rem.1.overflowing_sub(den.1);
+            let hi = rem.0.wrapping_sub(den.0).wrapping_sub(borrow as u64);
+            rem = (hi, lo);
+            if bit >= 64 {
+                return u64::MAX;
+            }
+            quot |= 1u64 << bit;
+        }
+    }
+    quot
+}
+
+/// Sum of two `u64` as `(high, low)` halves of a 128-bit value.
+fn add_wide(a: u64, b: u64) -> (u64, u64) {
+    let (lo, carry) = a.overflowing_add(b);
+    (carry as u64, lo)
+}
+
+/// `floor(bytes / reqs)`, 0 when there were no requests.
+fn avg(bytes: u64, reqs: u64) -> u64 {
+    bytes.checked_div(reqs).unwrap_or(0)
+}
+
+impl Counters {
+    /// All counters zero.
+    pub const fn zero() -> Self {
+        Counters {
+            slots: [0; NR_SLOTS],
+        }
+    }
+
+    /// Counters holding a copy of `slots`.
+    pub const fn from_slots(slots: Slots) -> Self {
+        Counters { slots }
+    }
+
+    /// Adds one per-CPU array (wrapping add per slot).
+    pub fn add_slots(&mut self, s: &Slots) {
+        for (d, v) in self.slots.iter_mut().zip(s.iter()) {
+            *d = d.wrapping_add(*v);
+        }
+    }
+
+    /// Adds another snapshot, e.g. one device into the aggregate (wrapping add per slot).
+    pub fn merge(&mut self, o: &Counters) {
+        self.add_slots(&o.slots);
+    }
+
+    /// What happened since `base`, an earlier snapshot of the same counters
+    /// (wrapping subtraction per slot, correct across a counter wrap).
+    pub fn since(&self, base: &Counters) -> Counters {
+        let mut out = Counters::zero();
+        for ((d, now), then) in out
+            .slots
+            .iter_mut()
+            .zip(self.slots.iter())
+            .zip(base.slots.iter())
+        {
+            *d = now.wrapping_sub(*then);
+        }
+        out
+    }
+
+    /// Number of read requests.
+    pub fn read_cnt(&self) -> u64 {
+        self.slots[READ_CNT]
+    }
+
+    /// Bytes read.
+    pub fn read_bytes(&self) -> u64 {
+        self.slots[READ_BYTES]
+    }
+
+    /// Number of write requests.
+    pub fn write_cnt(&self) -> u64 {
+        self.slots[WRITE_CNT]
+    }
+
+    /// Bytes written.
+    pub fn write_bytes(&self) -> u64 {
+        self.slots[WRITE_BYTES]
+    }
+
+    /// Number of discard requests.
+    pub fn discard_cnt(&self) -> u64 {
+        self.slots[DISCARD_CNT]
+    }
+
+    /// Bytes discarded.
+    pub fn discard_bytes(&self) -> u64 {
+        self.slots[DISCARD_BYTES]
+    }
+
+    /// Number of requests that carried a preflush.
+    pub fn flush_cnt(&self) -> u64 {
+        self.slots[FLUSH_CNT]
+    }
+
+    /// Read plus write requests (wrapping, like the counters themselves).
+    pub fn total_cnt(&self) -> u64 {
+        self.read_cnt().wrapping_add(self.write_cnt())
+    }
+
+    /// Bytes read plus bytes written (wrapping, like the counters themselves).
+    pub fn total_bytes(&self) -> u64 {
+        self.read_bytes().wrapping_add(self.write_bytes())
+    }
+
+    /// Average read size in bytes, rounded down; 0 when there were no reads.
+    pub fn read_avg(&self) -> u64 {
+        avg(self.read_bytes(), self.read_cnt())
+    }
+
+    /// Average write size in bytes, rounded down; 0 when there were no writes.
+    pub fn write_avg(&self) -> u64 {
+        avg(self.write_bytes(), self.write_cnt())
+    }
+
+    /// Average request size over reads and writes: total bytes divided by total
+    /// requests, rounded down (not the mean of the two averages); 0 when idle.
+    ///
+    /// Computed exactly even when a sum exceeds `u64`: the quotient is never
+    /// larger than the larger of the two averages, so it always fits.
+    pub fn total_avg(&self) -> u64 {
+        match (
+            self.read_bytes().checked_add(self.write_bytes()),
+            self.read_cnt().checked_add(self.write_cnt()),
+        ) {
+            (Some(bytes), Some(reqs)) => avg(bytes, reqs),
+            _ => div_wide(
+                add_wide(self.read_bytes(), self.write_bytes()),
+                add_wide(self.read_cnt(), self.write_cnt()),
+            ),
+        }
+    }
+
+    /// Reads in histogram bucket `i` (see [`BUCKET_LABELS`]); 0 when `i` is out of range.
+    pub fn hist_read(&self, i: usize) -> u64 {
+        if i < NR_BUCKETS {
+            self.slots.get(HIST_READ + i).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    /// Writes in histogram bucket `i` (see [`BUCKET_LABELS`]); 0 when `i` is out of range.
+    pub fn hist_write(&self, i: usize) -> u64 {
+        if i < NR_BUCKETS {
+            self.slots.get(HIST_WRITE + i).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------
+
+/// Writes the `volumes` / `summary` text, byte for byte the format of the
+/// earlier modules:
+///
+/// ```text
+/// read:
+///  reqs: 176
+///  avg size: 4096
+/// write:
+///  reqs: 7
+///  avg size: 1024
+/// total:
+///  reqs: 183
+///  avg size: 3978
+/// ```
+pub fn write_summary(c: &Counters, w: &mut dyn Write) -> fmt::Result {
+    write!(
+        w,
+        "read:\n reqs: {}\n avg size: {}\nwrite:\n reqs: {}\n avg size: {}\ntotal:\n reqs: {}\n avg size: {}\n",
+        c.read_cnt(),
+        c.read_avg(),
+        c.write_cnt(),
+        c.write_avg(),
+        c.total_cnt(),
+        c.total_avg()
+    )
+}
+
+/// Writes the `dmsetup status` INFO text: seven numbers separated by single
+/// spaces, no newline:
+/// `<read_cnt> <read_bytes> <write_cnt> <write_bytes> <discard_cnt> <discard_bytes> <flush_cnt>`.
+pub fn write_status(c: &Counters, w: &mut dyn Write) -> fmt::Result {
+    write!(
+        w,
+        "{} {} {} {} {} {} {}",
+        c.read_cnt(),
+        c.read_bytes(),
+        c.write_cnt(),
+        c.write_bytes(),
+        c.discard_cnt(),
+        c.discard_bytes(),
+        c.flush_cnt()
+    )
+}
+
+/// Writes the `histogram` file: one line per bucket,
+/// `"<label> <reads> <writes>\n"`, single spaces, no header.
+pub fn write_histogram(c: &Counters, w: &mut dyn Write) -> fmt::Result {
+    for (i, label) in BUCKET_LABELS.iter().enumerate() {
+        writeln!(w, "{} {} {}", label, c.hist_read(i), c.hist_write(i))?;
+    }
+    Ok(())
+}
+
+/// One statistics file of a dmp device directory (and of `all_devs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatFile {
+    /// `read_cnt`: number of read requests.
+    ReadCnt,
+    /// `write_cnt`: number of write requests.
+    WriteCnt,
+    /// `total_cnt`: reads plus writes.
+    TotalCnt,
+    /// `read_avr_bs`: average read size in bytes.
+    ReadAvrBs,
+    /// `write_avr_bs`: average write size in bytes.
+    WriteAvrBs,
+    /// `total_avr_bs`: total bytes / total requests.
+    TotalAvrBs,
+    /// `summary`: the multi-line format of `volumes`.
+    Summary,
+    /// `read_bytes`: bytes read.
+    ReadBytes,
+    /// `write_bytes`: bytes written.
+    WriteBytes,
+    /// `discard_cnt`: number of discard requests.
+    DiscardCnt,
+    /// `discard_bytes`: bytes discarded.
+    DiscardBytes,
+    /// `flush_cnt`: number of requests with a preflush.
+    FlushCnt,
+    /// `histogram`: request size histogram, reads and writes.
+    Histogram,
+}
+
+impl StatFile {
+    /// Every statistics file, in a fixed order.
+    pub const ALL: [StatFile; 13] = [
+        StatFile::ReadCnt,
+        StatFile::WriteCnt,
+        StatFile::TotalCnt,
+        StatFile::ReadAvrBs,
+        StatFile::WriteAvrBs,
+        StatFile::TotalAvrBs,
+        StatFile::Summary,
+        StatFile::ReadBytes,
+        StatFile::WriteBytes,
+        StatFile::DiscardCnt,
+        StatFile::DiscardBytes,
+        StatFile::FlushCnt,
+        StatFile::Histogram,
+    ];
+
+    /// The sysfs file name.
+    pub fn name(self) -> &'static str {
+        match self {
+            StatFile::ReadCnt => "read_cnt",
+            StatFile::WriteCnt => "write_cnt",
+            StatFile::TotalCnt => "total_cnt",
+            StatFile::ReadAvrBs => "read_avr_bs",
+            StatFile::WriteAvrBs => "write_avr_bs",
+            StatFile::TotalAvrBs => "total_avr_bs",
+            StatFile::Summary => "summary",
+            StatFile::ReadBytes => "read_bytes",
+            StatFile::WriteBytes => "write_bytes",
+            StatFile::DiscardCnt => "discard_cnt",
+            StatFile::DiscardBytes => "discard_bytes",
+            StatFile::FlushCnt => "flush_cnt",
+            StatFile::Histogram => "histogram",
+        }
+    }
+
+    /// The file whose sysfs name is `name`, if any.
+    pub fn from_name(name: &str) -> Option<StatFile> {
+        StatFile::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    /// The number a single-value file shows; `None` for `summary` and `histogram`.
+    pub fn value(self, c: &Counters) -> Option<u64> {
+        match self {
+            StatFile::ReadCnt => Some(c.read_cnt()),
+            StatFile::WriteCnt => Some(c.write_cnt()),
+            StatFile::TotalCnt => Some(c.total_cnt()),
+            StatFile::ReadAvrBs => Some(c.read_avg()),
+            StatFile::WriteAvrBs => Some(c.write_avg()),
+            StatFile::TotalAvrBs => Some(c.total_avg()),
+            StatFile::ReadBytes => Some(c.read_bytes()),
+            StatFile::WriteBytes => Some(c.write_bytes()),
+            StatFile::DiscardCnt => Some(c.discard_cnt()),
+            StatFile::DiscardBytes => Some(c.discard_bytes()),
+            StatFile::FlushCnt => Some(c.flush_cnt()),
+            StatFile::Summary | StatFile::Histogram => None,
+        }
+    }
+
+    /// Writes the file's content: single-value files print the number and
+    /// `"\n"`, `summary` is [`write_summary`], `histogram` is [`write_histogram`].
+    pub fn render(self, c: &Counters, w: &mut dyn Write) -> fmt::Result {
+        match self {
+            StatFile::Summary => write_summary(c, w),
+            StatFile::Histogram => write_histogram(c, w),
+            _ => match self.value(c) {
+                Some(v) => writeln!(w, "{}", v),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+/// A [`fmt::Write`] over a byte buffer (e.g. the page a sysfs `show` fills).
+///
+/// Writing more than fits stores what fits and returns `Err`; nothing is ever
+/// written past the end of the buffer.
+#[derive(Debug)]
+pub struct SliceWriter<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> SliceWriter<'a> {
+    /// A writer that starts at the beginning of `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        SliceWriter { buf, pos: 0 }
+    }
+
+    /// Number of bytes written so far.
+    pub fn len(&self) -> usize {
+        self.pos
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.pos == 0
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.pos).unwrap_or(&[])
+    }
+}
+
+impl Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let rest = match self.buf.get_mut(self.pos..) {
+            Some(rest) => rest,
+            None => return Err(fmt::Error),
+        };
+        let mut n = 0;
+        for (d, b) in rest.iter_mut().zip(s.as_bytes()) {
+            *d = *b;
+            n += 1;
+        }
+        self.pos += n;
+        if n == s.len() {
+            Ok(())
+        } else {
+            Err(fmt::Error)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Input from user space (kernel side)
+// ---------------------------------------------------------------------------
+
+/// Input written to a `reset` file that is not `1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputError {
+    /// Anything but `"1"` or `"1\n"`.
+    Invalid,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::Invalid => f.write_str("invalid value; write 1 to reset the counters"),
+        }
+    }
+}
+
+/// Parses what was written to a `reset` file: exactly `b"1"` or `b"1\n"`.
+pub fn parse_reset(input: &[u8]) -> Result<(), InputError> {
+    match input {
+        b"1" | b"1\n" => Ok(()),
+        _ => Err(InputError::Invalid),
+    }
+}
+
+/// A `dmsetup message` understood by the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// `reset`: zero this device's counters.
+    Reset,
+}
+
+/// A `dmsetup message` that was not understood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageError {
+    /// No words.
+    Empty,
+    /// The first word is not a known message.
+    Unknown,
+    /// A known message followed by extra words.
+    TooManyArgs,
+}
+
+impl fmt::Display for MessageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MessageError::Empty => "empty message; the only message is: reset",
+            MessageError::Unknown => "unknown message; the only message is: reset",
+            MessageError::TooManyArgs => "message reset takes no arguments",
+        })
+    }
+}
+
+/// Parses the words of a `dmsetup message`: exactly `reset`.
+pub fn parse_message(args: &[&[u8]]) -> Result<Message, MessageError> {
+    match args {
+        [] => Err(MessageError::Empty),
+        [b"reset"] => Ok(Message::Reset),
+        [b"reset", ..] => Err(MessageError::TooManyArgs),
+        _ => Err(MessageError::Unknown),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parsing the sysfs text (host side)
+// ---------------------------------------------------------------------------
+
+/// Why sysfs text could not be parsed. Line numbers start at 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// The text does not end with a newline (or has one where none belongs).
+    Newline,
+    /// The text has `found` lines where `expected` were due.
+    LineCount {
+        /// Lines the format has.
+        expected: usize,
+        /// Lines the text has.
+        found: usize,
+    },
+    /// Line `line` is not `expected`.
+    Line {
+        /// Line number.
+        line: usize,
+        /// What the line should look like.
+        expected: &'static str,
+    },
+    /// A number is missing, has something but decimal digits, or exceeds `u64`.
+    Number {
+        /// Line number.
+        line: usize,
+    },
+    /// The text has `found` numbers where `expected` were due.
+    FieldCount {
+        /// Numbers the format has.
+        expected: usize,
+        /// Numbers the text has.
+        found: usize,
+    },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::Newline => f.write_str("the text does not end with exactly one newline"),
+            ParseError::LineCount { expected, found } => {
+                write!(f, "expected {} lines, found {}", expected, found)
+            }
+            ParseError::Line { line, expected } => {
+                write!(f, "line {}: expected \"{}\"", line, expected)
+            }
+            ParseError::Number { line } => {
+                write!(
+                    f,
+                    "line {}: not a decimal number that fits in 64 bits",
+                    line
+                )
+            }
+            ParseError::FieldCount { expected, found } => {
+                write!(f, "expected {} numbers, found {}", expected, found)
+            }
+        }
+    }
+}
+
+/// Parses a non-empty string of ASCII decimal digits (no sign, no spaces).
+fn parse_digits(s: &str, line: usize) -> Result<u64, ParseError> {
+    if s.is_empty() {
+        return Err(ParseError::Number { line });
+    }
+    let mut v: u64 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(ParseError::Number { line });
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .ok_or(ParseError::Number { line })?;
+    }
+    Ok(v)
+}
+
+/// Strips the one final newline the sysfs files end with.
+fn strip_final_newline(text: &str) -> Result<&str, ParseError> {
+    text.strip_suffix('\n').ok_or(ParseError::Newline)
+}
+
+/// Parses a single-value file: decimal digits and a newline (`"183\n"`).
+pub fn parse_u64_line(text: &str) -> Result<u64, ParseError> {
+    let body = strip_final_newline(text)?;
+    if body.contains('\n') {
+        return Err(ParseError::Newline);
+    }
+    parse_digits(body, 1)
+}
+
+/// The numbers of a `volumes` / `summary` file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Read requests.
+    pub read_reqs: u64,
+    /// Average read size in bytes.
+    pub read_avg: u64,
+    /// Write requests.
+    pub write_reqs: u64,
+    /// Average write size in bytes.
+    pub write_avg: u64,
+    /// Read plus write requests.
+    pub total_reqs: u64,
+    /// Total bytes / total requests.
+    pub total_avg: u64,
+}
+
+impl Summary {
+    /// The summary that [`write_summary`] prints for `c`.
+    pub fn of(c: &Counters) -> Summary {
+        Summary {
+            read_reqs: c.read_cnt(),
+            read_avg: c.read_avg(),
+            write_reqs: c.write_cnt(),
+            write_avg: c.write_avg(),
+            total_reqs: c.total_cnt(),
+            total_avg: c.total_avg(),
+        }
+    }
+}
+
+/// The lines of the summary format: `(fixed prefix, takes a number)`.
+const SUMMARY_LINES: [(&str, bool); 9] = [
+    ("read:", false),
+    (" reqs: ", true),
+    (" avg size: ", true),
+    ("write:", false),
+    (" reqs: ", true),
+    (" avg size: ", true),
+    ("total:", false),
+    (" reqs: ", true),
+    (" avg size: ", true),
+];
+
+/// What a summary line should look like, for error messages.
+const SUMMARY_EXPECTED: [&str; 9] = [
+    "read:",
+    " reqs: <number>",
+    " avg size: <number>",
+    "write:",
+    " reqs: <number>",
+    " avg size: <number>",
+    "total:",
+    " reqs: <number>",
+    " avg size: <number>",
+];
+
+/// Parses a `volumes` / `summary` file, strictly in the format of [`write_summary`].
+pub fn parse_summary(text: &str) -> Result<Summary, ParseError> {
+    let body = strip_final_newline(text)?;
+    let found = body.split('\n').count();
+    if found != SUMMARY_LINES.len() {
+        return Err(ParseError::LineCount {
+            expected: SUMMARY_LINES.len(),
+            found,
+        });
+    }
+    let mut values = [0u64; 6];
+    let mut nvalues = 0;
+    for (idx, ((line, (prefix, numeric)), expected)) in body
+        .split('\n')
+        .zip(SUMMARY_LINES.iter())
+        .zip(SUMMARY_EXPECTED.iter())
+        .enumerate()
+    {
+        let lineno = idx + 1;
+        if *numeric {
+            let rest = line.strip_prefix(prefix).ok_or(ParseError::Line {
+                line: lineno,
+                expected,
+            })?;
+            let v = parse_digits(rest, lineno)?;
+            if let Some(slot) = values.get_mut(nvalues) {
+                *slot = v;
+            }
+            nvalues += 1;
+        } else if line != *prefix {
+            return Err(ParseError::Line {
+                line: lineno,
+                expected,
+            });
+        }
+    }
+    let [read_reqs, read_avg, write_reqs, write_avg, total_reqs, total_avg] = values;
+    Ok(Summary {
+        read_reqs,
+        read_avg,
+        write_reqs,
+        write_avg,
+        total_reqs,
+        total_avg,
+    })
+}
+
+/// Parses a `histogram` file into `(reads, writes)` per bucket, strictly in the
+/// format of [`write_histogram`] (labels checked, in order).
+pub fn parse_histogram(text: &str) -> Result<[(u64, u64); NR_BUCKETS], ParseError> {
+    let body = strip_final_newline(text)?;
+    let found = body.split('\n').count();
+    if found != NR_BUCKETS {
+        return Err(ParseError::LineCount {
+            expected: NR_BUCKETS,
+            found,
+        });
+    }
+    let mut out = [(0u64, 0u64); NR_BUCKETS];
+    for (idx, ((line, label), slot)) in body
+        .split('\n')
+        .zip(BUCKET_LABELS.iter())
+        .zip(out.iter_mut())
+        .enumerate()
+    {
+        let lineno = idx + 1;
+        let mut parts = line.splitn(3, ' ');
+        if parts.next() != Some(*label) {
+            return Err(ParseError::Line {
+                line: lineno,
+                expected: "<bucket label> <reads> <writes>, labels in order",
+            });
+        }
+        let reads = parse_digits(parts.next().unwrap_or(""), lineno)?;
+        let writes = parse_digits(parts.next().unwrap_or(""), lineno)?;
+        *slot = (reads, writes);
+    }
+    Ok(out)
+}
+
+/// The seven numbers of the `dmsetup status` INFO text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Read requests.
+    pub read_cnt: u64,
+    /// Bytes read.
+    pub read_bytes: u64,
+    /// Write requests.
+    pub write_cnt: u64,
+    /// Bytes written.
+    pub write_bytes: u64,
+    /// Discard requests.
+    pub discard_cnt: u64,
+    /// Bytes discarded.
+    pub discard_bytes: u64,
+    /// Requests with a preflush.
+    pub flush_cnt: u64,
+}
+
+impl Status {
+    /// The status that [`write_status`] prints for `c`.
+    pub fn of(c: &Counters) -> Status {
+        Status {
+            read_cnt: c.read_cnt(),
+            read_bytes: c.read_bytes(),
+            write_cnt: c.write_cnt(),
+            write_bytes: c.write_bytes(),
+            discard_cnt: c.discard_cnt(),
+            discard_bytes: c.discard_bytes(),
+            flush_cnt: c.flush_cnt(),
+        }
+    }
+}
+
+/// Parses the `dmsetup status` INFO text of a dmp target: seven numbers
+/// separated by single spaces, as [`write_status`] writes it. One trailing
+/// newline is tolerated (as when the text is read from a line of output).
+pub fn parse_status(text: &str) -> Result<Status, ParseError> {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    if body.contains('\n') {
+        return Err(ParseError::Newline);
+    }
+    let found = body.split(' ').count();
+    if found != 7 {
+        return Err(ParseError::FieldCount { expected: 7, found });
+    }
+    let mut v = [0u64; 7];
+    for (field, slot) in body.split(' ').zip(v.iter_mut()) {
+        *slot = parse_digits(field, 1)?;
+    }
+    let [read_cnt, read_bytes, write_cnt, write_bytes, discard_cnt, discard_bytes, flush_cnt] = v;
+    Ok(Status {
+        read_cnt,
+        read_bytes,
+        write_cnt,
+        write_bytes,
+        discard_cnt,
+        discard_bytes,
+        flush_cnt,
+    })
+}
