@@ -1,6 +1,5 @@
-//! dmpstat: not written yet (see issue 5).
+//! dmpstat: show, watch, check and reset the I/O statistics of dmp devices.
 
 fn main() {
-    eprintln!("dmpstat: not implemented yet");
-    std::process::exit(1);
+    std::process::exit(dmpstat::main_with_args(std::env::args_os()));
 }

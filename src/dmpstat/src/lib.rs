@@ -1,0 +1,164 @@
+//! dmpstat: show, watch, check and reset the I/O statistics of dmp devices.
+//!
+//! The binary is a thin wrapper around [`main_with_args`]; the pieces live in
+//! modules with pure functions that the unit tests exercise, and the
+//! integration tests in `tests/` run the binary against a fake sysfs tree.
+
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod hist;
+pub mod list;
+pub mod prom;
+pub mod sysfs;
+pub mod table;
+pub mod watch;
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use clap::Parser;
+
+use cli::{Cli, Command, ListArgs};
+use error::{Error, Result, EXIT_DIFFERS, EXIT_OK};
+use sysfs::{Sysfs, Target};
+
+/// Parses `args`, runs the command and returns the exit code; messages go to
+/// standard output and standard error.
+pub fn main_with_args<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version (exit 0) or the usage error (exit 2).
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    if cli.command.is_some() && (cli.list.json || !cli.list.devices.is_empty()) {
+        // `dmpstat --json watch`: the list's arguments given before another command.
+        let e = <Cli as clap::CommandFactory>::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--json and DEVICE arguments belong after the command name (e.g. dmpstat watch --json dm-0)",
+        );
+        let _ = e.print();
+        return e.exit_code();
+    }
+    let sys = Sysfs::new(&cli.sysfs_root);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match run(cli, &sys, &mut out) {
+        Ok(code) => code,
+        Err(Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("dmpstat: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(Error::Output)
+}
+
+/// Runs a parsed command line; returns the exit code of a successful run.
+pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
+    let command = cli.command.unwrap_or(Command::List(cli.list));
+    match command {
+        Command::List(ListArgs { json, devices }) => {
+            let targets = sys.resolve_all(&devices)?;
+            let l = list::collect(sys, &targets)?;
+            let text = if json {
+                list::render_json(&l)?
+            } else {
+                list::render_text(&l)
+            };
+            emit(out, &text)?;
+            if !json && l.devices.is_empty() && devices.is_empty() {
+                eprintln!("dmpstat: no dmp device exists; only the aggregate is shown");
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Watch(a) => {
+            let targets = sys.resolve_all(&a.devices)?;
+            watch::run(sys, &targets, a.interval, a.count, a.json, out)?;
+            Ok(EXIT_OK)
+        }
+        Command::Check(a) => {
+            let targets = sys.resolve_all(&a.devices)?;
+            let outcomes = check::run(sys, &targets)?;
+            emit(out, &check::render(&outcomes))?;
+            Ok(if outcomes.iter().all(check::Outcome::equal) {
+                EXIT_OK
+            } else {
+                EXIT_DIFFERS
+            })
+        }
+        Command::Reset(a) => {
+            if a.all {
+                sys.ensure_loaded()?;
+                sys.reset(&Target::Aggregate)?;
+                emit(out, "reset every dmp counter\n")?;
+                return Ok(EXIT_OK);
+            }
+            let targets = sys.resolve_all(&a.devices)?;
+            if targets.contains(&Target::Aggregate) {
+                return Err(Error::AggregateNotAllowed {
+                    hint: "use dmpstat reset --all to zero every counter",
+                });
+            }
+            for t in &targets {
+                sys.reset(t)?;
+                if let Target::Device(k) = t {
+                    emit(out, &format!("reset {} ({})\n", k, sys.device_info(k).name))?;
+                }
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Prometheus(a) => {
+            let mut devices = Vec::new();
+            for k in sys.list_devices()? {
+                let c = sys.read_counters(&Target::Device(k.clone()))?;
+                devices.push((sys.device_info(&k), c));
+            }
+            let text = prom::render(&devices);
+            match a.output {
+                Some(path) => write_atomically(&path, &text)?,
+                None => emit(out, &text)?,
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Histogram(a) => {
+            let t = sys.resolve(&a.device)?;
+            let c = sys.read_counters(&t)?;
+            let title = match &t {
+                Target::Device(k) => format!("{} ({})", k, sys.device_info(k).name),
+                Target::Aggregate => sysfs::AGGREGATE.to_string(),
+            };
+            emit(out, &hist::render(&title, &c, usize::from(a.width)))?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it over `path`.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dmpstat.prom".to_string());
+    let tmp = path.with_file_name(format!(".{}.{}.tmp", file_name, std::process::id()));
+    fs::write(&tmp, text).map_err(|e| Error::io(tmp.clone(), e, true))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(path.to_path_buf(), e, true)
+    })
+}
