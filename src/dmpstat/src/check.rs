@@ -8,14 +8,18 @@ use crate::sysfs::{DiskStats, Sysfs, Target, SECTOR};
 /// One number compared with its counterpart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pair {
-    /// What dmp calls it (its sysfs file name).
+    /// What is compared (dmp's sysfs file name, or the `volumes` line).
     pub what: &'static str,
-    /// dmp's value.
+    /// Where the first value comes from (`dmp`, `volumes`).
+    pub dmp_label: &'static str,
+    /// The first value.
     pub dmp: u64,
-    /// Where the other value comes from.
-    pub source: String,
-    /// The other value.
+    /// Where the second value comes from (`block layer`, `all_devs`).
+    pub other_label: &'static str,
+    /// The second value.
     pub other: u64,
+    /// Exactly which file and field the second value is.
+    pub source: String,
 }
 
 impl Pair {
@@ -50,9 +54,11 @@ impl Outcome {
 pub fn compare(c: &Counters, d: &DiskStats, stat: &str) -> (Vec<Pair>, Vec<String>) {
     let pair = |what, dmp, field: &str, other| Pair {
         what,
+        dmp_label: "dmp",
         dmp,
-        source: format!("{stat} {field}"),
+        other_label: "block layer",
         other,
+        source: format!("{field} of {stat}"),
     };
     let mut pairs = vec![
         pair("read_cnt", c.read_cnt(), "field 1", d.reads),
@@ -93,9 +99,11 @@ pub fn compare_volumes(v: &Summary, c: &Counters) -> Vec<Pair> {
     let s = Summary::of(c);
     let pair = |what, dmp, other| Pair {
         what,
+        dmp_label: "volumes",
         dmp,
-        source: "all_devs".to_string(),
+        other_label: "all_devs",
         other,
+        source: "computed from the all_devs files".to_string(),
     };
     vec![
         pair("volumes read reqs", v.read_reqs, s.read_reqs),
@@ -152,7 +160,7 @@ pub fn run(sys: &Sysfs, targets: &[Target]) -> Result<Vec<Outcome>> {
                 }
                 let sum = sum.unwrap_or_default();
                 let source = format!(
-                    "sum of /sys/block/dm-N/stat over {} dmp device{}",
+                    "the sum of /sys/block/dm-N/stat over {} dmp device{}",
                     devices.len(),
                     if devices.len() == 1 { "" } else { "s" }
                 );
@@ -189,8 +197,8 @@ pub fn render(outcomes: &[Outcome]) -> String {
             for p in o.pairs.iter().filter(|p| !p.equal()) {
                 let diff = i128::from(p.dmp) - i128::from(p.other);
                 s.push_str(&format!(
-                    "  {}: dmp {}, {} {} (difference {:+})\n",
-                    p.what, p.dmp, p.source, p.other, diff
+                    "  {}: {} {}, {} {} ({}), difference {:+}\n",
+                    p.what, p.dmp_label, p.dmp, p.other_label, p.other, p.source, diff
                 ));
             }
         }
@@ -322,7 +330,7 @@ mod tests {
         ];
         let text = render(&out);
         assert!(text.starts_with(
-            "dm-0 (a): equal\ndm-1 (b): DIFFERENT\n  read_cnt: dmp 176, /sys/block/dm-1/stat field 1 180 (difference -4)\nnote: "
+            "dm-0 (a): equal\ndm-1 (b): DIFFERENT\n  read_cnt: dmp 176, block layer 180 (field 1 of /sys/block/dm-1/stat), difference -4\nnote: "
         ), "{text}");
         assert!(text.contains("reset"));
         assert_eq!(

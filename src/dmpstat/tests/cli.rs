@@ -1,0 +1,601 @@
+//! dmpstat run against fake sysfs trees.
+
+mod common;
+
+use std::fs;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{code, counters, stderr, stdout, Tree};
+use dmp_stats::Counters;
+
+/// dm-0 "zero1" (not dmp), dm-1 "dmp1" over dm-0, dm-2 "dmp2" over loop1;
+/// every counter consistent with the block layer.
+fn two_devices() -> (Tree, Counters, Counters) {
+    let t = Tree::loaded();
+    let a = counters(176, 4096, 7, 1024, 0, 0);
+    let b = counters(10, 512, 20, 65536, 3, 2);
+    t.add_block(0, "zero1", &["loop0"], &Counters::zero());
+    t.add_dmp(1, "dmp1", &["dm-0"], &a, &a);
+    t.add_dmp(2, "dmp2", &["loop1"], &b, &b);
+    let mut all = a;
+    all.merge(&b);
+    t.set_aggregate(&all);
+    (t, a, b)
+}
+
+// ------------------------------------------------------------------ list
+
+#[test]
+fn list_table() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "\
+NAME   DEVICE    UNDERLYING  READS  RAVG  WRITES   WAVG  DISCARDS  FLUSHES
+dmp1   dm-1      dm-0          176  4096       7   1024         0        0
+dmp2   dm-2      loop1          10   512      22  59578         3        2
+(all)  all_devs  -             186  3903      29  45444         3        2
+"
+    );
+    assert_eq!(
+        stdout(&t.run(&["list"])),
+        stdout(&o),
+        "list is the default command"
+    );
+}
+
+#[test]
+fn list_restricted_by_name_kernel_name_and_dev_paths() {
+    let (t, _, _) = two_devices();
+    for arg in ["dmp2", "dm-2", "/dev/mapper/dmp2", "/dev/dm-2"] {
+        let o = t.run(&[arg]);
+        assert_eq!(code(&o), 0, "{arg}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert_eq!(out.lines().count(), 2, "{arg}: {out}");
+        assert!(
+            out.lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("dmp2  dm-2")),
+            "{out}"
+        );
+    }
+    let o = t.run(&["list", "dmp2", "dmp1", "dmp2"]);
+    let rows: Vec<String> = stdout(&o)
+        .lines()
+        .skip(1)
+        .map(|l| l[..4].to_string())
+        .collect();
+    assert_eq!(rows, ["dmp2", "dmp1"], "argument order, repeats dropped");
+}
+
+#[test]
+fn list_json() {
+    let (t, a, _) = two_devices();
+    let o = t.run(&["--json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let devices = v["devices"].as_array().expect("devices");
+    assert_eq!(devices.len(), 2);
+    let d = &devices[0];
+    assert_eq!(d["name"], "dmp1");
+    assert_eq!(d["device"], "dm-1");
+    assert_eq!(d["underlying"], serde_json::json!(["dm-0"]));
+    assert_eq!(d["read_reqs"], a.read_cnt());
+    assert_eq!(d["read_bytes"], a.read_bytes());
+    assert_eq!(d["total_reqs"], 183);
+    assert_eq!(d["total_avg"], 3978);
+    assert_eq!(v["aggregate"]["write_reqs"], 29);
+    assert_eq!(v["aggregate"]["discard_bytes"], 3 << 20);
+
+    let o = t.run(&["list", "--json", "dmp1"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["devices"].as_array().map(Vec::len), Some(1));
+    assert!(v["aggregate"].is_null());
+
+    let o = t.run(&["list", "--json", "all_devs"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["devices"].as_array().map(Vec::len), Some(0));
+    assert_eq!(v["aggregate"]["read_reqs"], 186);
+}
+
+#[test]
+fn list_with_no_dmp_device_shows_the_aggregate() {
+    let t = Tree::loaded();
+    let o = t.run(&[]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&o).lines().count(), 2);
+    assert!(stderr(&o).contains("no dmp device"));
+}
+
+#[test]
+fn sysfs_root_from_the_environment() {
+    let (t, _, _) = two_devices();
+    let o = Command::new(env!("CARGO_BIN_EXE_dmpstat"))
+        .env("DMPSTAT_SYSFS_ROOT", t.sys())
+        .arg("dmp1")
+        .output()
+        .expect("run");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("dmp1"));
+}
+
+// ------------------------------------------------------------------ errors
+
+#[test]
+fn module_not_loaded() {
+    let t = Tree::empty();
+    for args in [
+        &[][..],
+        &["check"],
+        &["watch", "-c", "1"],
+        &["prometheus"],
+        &["reset", "--all"],
+        &["histogram", "x"],
+    ] {
+        let o = t.run(args);
+        assert_eq!(code(&o), 3, "{args:?}");
+        assert!(
+            stderr(&o).contains("dmp module is not loaded"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn not_a_dmp_device_and_unknown_device() {
+    let (t, _, _) = two_devices();
+    for arg in ["zero1", "dm-0", "/dev/mapper/zero1"] {
+        let o = t.run(&[arg]);
+        assert_eq!(code(&o), 3, "{arg}");
+        assert!(
+            stderr(&o).contains("not a dmp device"),
+            "{arg}: {}",
+            stderr(&o)
+        );
+    }
+    for args in [
+        &["nosuch"][..],
+        &["check", "dm-9"],
+        &["histogram", "nosuch"],
+        &["reset", "nosuch"],
+    ] {
+        let o = t.run(args);
+        assert_eq!(code(&o), 3, "{args:?}");
+        assert!(
+            stderr(&o).contains("no such device"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (t, _, _) = two_devices();
+    for args in [
+        &["--bogus"][..],
+        &["watch", "-i", "0"],
+        &["watch", "-i", "abc"],
+        &["watch", "-c", "0"],
+        &["reset"],
+        &["reset", "--all", "dmp1"],
+        &["reset", "all_devs"],
+        &["histogram"],
+        &["--json", "watch"],
+        &["check", "--json"],
+    ] {
+        let o = t.run(args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn malformed_sysfs_content_exits_5_naming_the_file() {
+    let (t, _, _) = two_devices();
+    fs::write(t.stat().join("dm-1/read_cnt"), "12 \n").expect("write");
+    let o = t.run(&["dmp1"]);
+    assert_eq!(code(&o), 5);
+    let e = stderr(&o);
+    assert!(
+        e.contains("dm-1/read_cnt") && e.contains("unexpected content"),
+        "{e}"
+    );
+    fs::remove_file(t.stat().join("dm-2/histogram")).expect("rm");
+    let o = t.run(&["dmp2"]);
+    assert_eq!(code(&o), 5);
+    assert!(stderr(&o).contains("dm-2/histogram"), "{}", stderr(&o));
+}
+
+/// Runs `args` unprivileged: as is when not root, else through setpriv as
+/// nobody. `None` when neither is possible.
+fn run_unprivileged(t: &Tree, args: &[&str]) -> Option<std::process::Output> {
+    let probe = t.dir.path().join("probe");
+    fs::write(&probe, "x").ok()?;
+    set_mode(&probe, 0o000);
+    let privileged = fs::read(&probe).is_ok();
+    let mut cmd = if privileged {
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())?;
+        let mut c = Command::new(setpriv);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c.arg(env!("CARGO_BIN_EXE_dmpstat"));
+        // Let nobody walk into the temporary directory.
+        set_mode(t.dir.path(), 0o755);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_dmpstat"))
+    };
+    cmd.arg("--sysfs-root").arg(t.sys()).args(args);
+    cmd.output().ok()
+}
+
+fn set_mode(p: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn permission_denied_exits_4_with_the_udev_hint() {
+    let (t, _, _) = two_devices();
+    // The module's modes: statistics 0400, reset 0200, owned by root.
+    set_mode(&t.stat().join("dm-1/read_cnt"), 0o400);
+    set_mode(&t.stat().join("dm-1/reset"), 0o200);
+    let Some(o) = run_unprivileged(&t, &["dmp1"]) else {
+        eprintln!("skipped: running as root without setpriv");
+        return;
+    };
+    if code(&o) == 0 {
+        // Our own files when not root: make them unreadable for real.
+        set_mode(&t.stat().join("dm-1/read_cnt"), 0o000);
+    }
+    let o = run_unprivileged(&t, &["dmp1"]).expect("ran before");
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("permission denied reading"), "{e}");
+    assert!(e.contains("dm-1/read_cnt"), "{e}");
+    assert!(e.contains("udev rule"), "{e}");
+    set_mode(&t.stat().join("dm-1/reset"), 0o000);
+    let o = run_unprivileged(&t, &["reset", "dmp1"]).expect("ran before");
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("permission denied writing"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// ------------------------------------------------------------------ check
+
+#[test]
+fn check_equal() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["check"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "dm-1 (dmp1): equal\ndm-2 (dmp2): equal\nall_devs: equal\n"
+    );
+    let o = t.run(&["check", "dmp2"]);
+    assert_eq!(
+        (code(&o), stdout(&o)),
+        (0, "dm-2 (dmp2): equal\n".to_string())
+    );
+}
+
+#[test]
+fn check_reports_differences() {
+    let (t, a, _) = two_devices();
+    // The block layer saw 4 more reads of 4 KiB on dm-1 (e.g. dmp1 was reset).
+    let mut disk = a;
+    disk.merge(&counters(4, 4096, 0, 0, 0, 0));
+    t.add_dmp(1, "dmp1", &["dm-0"], &a, &disk);
+    let o = t.run(&["check"]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.starts_with(
+        "dm-1 (dmp1): DIFFERENT\n  read_cnt: dmp 176, block layer 180 (field 1 of /sys/block/dm-1/stat), difference -4\n  read_bytes: dmp 720896, block layer 737280 (field 3 x 512 of /sys/block/dm-1/stat), difference -16384\ndm-2 (dmp2): equal\nall_devs: DIFFERENT\n  read_cnt: dmp 186, block layer 190 (field 1 of the sum of /sys/block/dm-N/stat over 2 dmp devices), difference -4\n"
+    ), "{out}");
+    assert!(out.contains("were reset"), "explains resets: {out}");
+    let o = t.run(&["check", "dmp2"]);
+    assert_eq!(code(&o), 0, "only dmp2 checked");
+}
+
+#[test]
+fn check_each_compared_field() {
+    let (t, a, _) = two_devices();
+    let cases: [(&str, Counters); 5] = [
+        ("write_cnt", counters(0, 0, 1, 0, 0, 0)),
+        ("write_bytes", {
+            let mut c = Counters::zero();
+            c.slots[dmp_stats::WRITE_BYTES] = 512;
+            c
+        }),
+        ("discard_cnt", {
+            let mut c = Counters::zero();
+            c.slots[dmp_stats::DISCARD_CNT] = 1;
+            c
+        }),
+        ("discard_bytes", {
+            let mut c = Counters::zero();
+            c.slots[dmp_stats::DISCARD_BYTES] = 512;
+            c
+        }),
+        ("read_bytes", {
+            let mut c = Counters::zero();
+            c.slots[dmp_stats::READ_BYTES] = 1024;
+            c
+        }),
+    ];
+    for (what, extra) in cases {
+        let mut disk = a;
+        disk.merge(&extra);
+        t.add_dmp(1, "dmp1", &["dm-0"], &a, &disk);
+        let o = t.run(&["check", "dmp1"]);
+        assert_eq!(code(&o), 1, "{what}");
+        let out = stdout(&o);
+        let listed: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("  "))
+            .filter_map(|l| l.split(':').next())
+            .filter(|w| !w.contains(' '))
+            .collect();
+        assert_eq!(listed, [what], "{out}");
+    }
+}
+
+#[test]
+fn check_aggregate_against_the_sum_and_volumes() {
+    let (t, a, b) = two_devices();
+    // Aggregate counts 1 more write than the devices' block stats sum to.
+    let mut all = a;
+    all.merge(&b);
+    all.merge(&counters(0, 0, 1, 0, 0, 0));
+    t.set_aggregate(&all);
+    let o = t.run(&["check", "all_devs"]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("  write_cnt: dmp 30, block layer 29 (field 5 of the sum of /sys/block/dm-N/stat over 2 dmp devices), difference +1"), "{}", stdout(&o));
+
+    // volumes disagreeing with all_devs is reported too.
+    let mut all = a;
+    all.merge(&b);
+    t.set_aggregate(&all);
+    let mut wrong = all;
+    wrong.slots[dmp_stats::READ_CNT] = 1;
+    let mut volumes = String::new();
+    dmp_stats::write_summary(&wrong, &mut volumes).expect("summary");
+    fs::write(t.stat().join("volumes"), volumes).expect("write");
+    let o = t.run(&["check", "all_devs"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("  volumes read reqs: volumes 1, all_devs 186 (computed from the all_devs files), difference -185"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_without_dmp_devices_is_an_error() {
+    let t = Tree::loaded();
+    t.add_block(0, "zero1", &[], &Counters::zero());
+    let o = t.run(&["check"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("no dmp device exists"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+    let o = t.run(&["check", "all_devs"]);
+    assert_eq!(code(&o), 3, "the aggregate alone compares against nothing");
+}
+
+// ------------------------------------------------------------------ reset
+
+#[test]
+fn reset_devices_and_all() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["reset", "dmp2", "dm-1"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "reset dm-2 (dmp2)\nreset dm-1 (dmp1)\n");
+    assert_eq!(
+        fs::read_to_string(t.stat().join("dm-1/reset"))
+            .ok()
+            .as_deref(),
+        Some("1\n")
+    );
+    assert_eq!(
+        fs::read_to_string(t.stat().join("dm-2/reset"))
+            .ok()
+            .as_deref(),
+        Some("1\n")
+    );
+    assert_eq!(
+        fs::read_to_string(t.stat().join("reset")).ok().as_deref(),
+        Some("")
+    );
+    // What is written is accepted by the kernel's parser.
+    assert_eq!(dmp_stats::parse_reset(b"1\n"), Ok(()));
+
+    let o = t.run(&["reset", "--all"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&o), "reset every dmp counter\n");
+    assert_eq!(
+        fs::read_to_string(t.stat().join("reset")).ok().as_deref(),
+        Some("1\n")
+    );
+}
+
+#[test]
+fn reset_never_creates_a_missing_reset_file() {
+    let (t, _, _) = two_devices();
+    fs::remove_file(t.stat().join("dm-1/reset")).expect("rm");
+    let o = t.run(&["reset", "dmp1"]);
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    assert!(!t.stat().join("dm-1/reset").exists());
+}
+
+// ------------------------------------------------------------------ prometheus
+
+#[test]
+fn prometheus_text() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["prometheus"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "# HELP dmp_reads_total Read requests seen by the dmp target.",
+        "# TYPE dmp_reads_total counter",
+        "dmp_reads_total{device=\"dm-1\",name=\"dmp1\"} 176",
+        "dmp_reads_total{device=\"dm-2\",name=\"dmp2\"} 10",
+        "dmp_read_bytes_total{device=\"dm-1\",name=\"dmp1\"} 720896",
+        "dmp_writes_total{device=\"dm-2\",name=\"dmp2\"} 22",
+        "dmp_written_bytes_total{device=\"dm-2\",name=\"dmp2\"} 1310720",
+        "dmp_discards_total{device=\"dm-2\",name=\"dmp2\"} 3",
+        "dmp_discarded_bytes_total{device=\"dm-2\",name=\"dmp2\"} 3145728",
+        "dmp_flushes_total{device=\"dm-2\",name=\"dmp2\"} 2",
+        "# TYPE dmp_write_size_bytes histogram",
+        "dmp_write_size_bytes_bucket{device=\"dm-2\",name=\"dmp2\",le=\"511\"} 2",
+        "dmp_write_size_bytes_bucket{device=\"dm-2\",name=\"dmp2\",le=\"65535\"} 2",
+        "dmp_write_size_bytes_bucket{device=\"dm-2\",name=\"dmp2\",le=\"131071\"} 22",
+        "dmp_write_size_bytes_bucket{device=\"dm-2\",name=\"dmp2\",le=\"+Inf\"} 22",
+        "dmp_write_size_bytes_sum{device=\"dm-2\",name=\"dmp2\"} 1310720",
+        "dmp_write_size_bytes_count{device=\"dm-2\",name=\"dmp2\"} 22",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
+    }
+    assert!(!out.contains("all_devs"), "the aggregate is not exported");
+}
+
+#[test]
+fn prometheus_output_file_is_replaced_atomically() {
+    let (t, _, _) = two_devices();
+    let file = t.dir.path().join("dmp.prom");
+    fs::write(&file, "old\n").expect("write");
+    let o = t.run(&["prometheus", "-o", file.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let text = fs::read_to_string(&file).expect("read");
+    assert!(text.starts_with("# HELP dmp_reads_total"));
+    let leftovers: Vec<_> = fs::read_dir(t.dir.path())
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+// ------------------------------------------------------------------ histogram
+
+#[test]
+fn histogram_bars() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["histogram", "--width", "20", "dmp1"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "dm-1 (dmp1): request sizes");
+    assert!(
+        lines.contains(&"4K       176  ####################"),
+        "{out}"
+    );
+    assert!(lines.contains(&"1K         7  #"), "{out}");
+    assert!(lines.contains(&"8K         0"), "{out}");
+    let o = t.run(&["histogram", "all_devs"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).starts_with("all_devs: request sizes\n"));
+}
+
+// ------------------------------------------------------------------ watch
+
+#[test]
+fn watch_prints_count_reports() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["watch", "-i", "0.05", "-c", "3"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let headers = out.lines().filter(|l| l.starts_with("NAME  ")).count();
+    assert_eq!(headers, 3, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("dmp1   dm-1      0.00  0.00")),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.is_empty()).count(),
+        2,
+        "reports separated by a blank line"
+    );
+}
+
+#[test]
+fn watch_rates_follow_the_counters() {
+    let (t, a, _) = two_devices();
+    let child = Command::new(env!("CARGO_BIN_EXE_dmpstat"))
+        .arg("--sysfs-root")
+        .arg(t.sys())
+        .args(["watch", "--json", "-i", "1.5", "-c", "1", "dmp1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The first snapshot is taken at once; change the counters during the interval.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut now = a;
+    now.merge(&counters(300, 8192, 30, 4096, 0, 0));
+    t.add_dmp(1, "dmp1", &["dm-0"], &now, &now);
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let v: serde_json::Value = serde_json::from_str(lines[0]).expect("JSON line");
+    let secs = v["interval_s"].as_f64().expect("interval");
+    assert!(secs > 1.4 && secs < 5.0, "{secs}");
+    let d = &v["devices"][0];
+    assert_eq!(d["device"], "dm-1");
+    let r_s = d["r_s"].as_f64().expect("r/s");
+    assert!((r_s * secs - 300.0).abs() < 1e-6, "{r_s} * {secs}");
+    let w_s = d["w_s"].as_f64().expect("w/s");
+    assert!((w_s * secs - 30.0).abs() < 1e-6);
+    let rmb = d["rmb_s"].as_f64().expect("rMB/s");
+    assert!((rmb * secs * 1_048_576.0 - 300.0 * 8192.0).abs() < 1e-3);
+    assert_eq!(d["ravg"], 8192);
+    assert_eq!(d["wavg"], 4096);
+    assert_eq!(d["reset"], false);
+}
+
+// ------------------------------------------------------------------ help
+
+#[test]
+fn help_documents_exit_codes_and_columns() {
+    let o = Command::new(env!("CARGO_BIN_EXE_dmpstat"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    for s in [
+        "Exit status:",
+        "  3  dmp module not loaded",
+        "  4  permission denied",
+        "watch",
+        "check",
+        "prometheus",
+        "histogram",
+        "--sysfs-root",
+    ] {
+        assert!(out.contains(s), "{s:?} missing from --help");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_dmpstat"))
+        .args(["check", "--help"])
+        .output()
+        .expect("run");
+    assert!(stdout(&o).contains("1  check: counters differ"));
+}
