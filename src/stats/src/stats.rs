@@ -249,7 +249,7 @@ fn div_wide(num: (u64, u64), den: (u64, u64)) -> u64 {
         if rem >= den {
             // rem -= den (tuples compare lexicographically: high half first).
             let (lo, borrow) = rem.1.overflowing_sub(den.1);
-            let hi = rem.0.wrapping_sub(den.0).wrapping_sub(borrow as u64);
+            let hi = rem.0.wrapping_sub(den.0).wrapping_sub(u64::from(borrow));
             rem = (hi, lo);
             if bit >= 64 {
                 return u64::MAX;
@@ -263,7 +263,7 @@ fn div_wide(num: (u64, u64), den: (u64, u64)) -> u64 {
 /// Sum of two `u64` as `(high, low)` halves of a 128-bit value.
 fn add_wide(a: u64, b: u64) -> (u64, u64) {
     let (lo, carry) = a.overflowing_add(b);
-    (carry as u64, lo)
+    (u64::from(carry), lo)
 }
 
 /// `floor(bytes / reqs)`, 0 when there were no requests.
