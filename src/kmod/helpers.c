@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Out-of-line wrappers for static inline functions and macros that bindgen
+ * cannot bind. Each forwards to the kernel API it is named after; all of
+ * dmp's logic is in Rust.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/cpumask.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+
+#include "helpers.h"
+
+void dmp_bio_set_dev(struct bio *bio, struct block_device *bdev)
+{
+	bio_set_dev(bio, bdev);
+}
+
+unsigned int dmp_bio_op(const struct bio *bio)
+{
+	return bio_op(bio);
+}
+
+bool dmp_bio_preflush(const struct bio *bio)
+{
+	return bio->bi_opf & REQ_PREFLUSH;
+}
+
+sector_t dmp_bdev_nr_sectors(struct block_device *bdev)
+{
+	return bdev_nr_sectors(bdev);
+}
+
+void *dmp_kzalloc(size_t size)
+{
+	return kzalloc(size, GFP_KERNEL);
+}
+
+u64 __percpu *dmp_alloc_percpu_u64(size_t count)
+{
+	return __alloc_percpu(array_size(count, sizeof(u64)), __alignof__(u64));
+}
+
+void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val)
+{
+	this_cpu_add(base[idx], val);
+}
+
+u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu)
+{
+	return per_cpu_ptr(base, cpu);
+}
+
+/* The next possible CPU after @prev (-1 to start), or -1 when there is none. */
+int dmp_next_possible_cpu(int prev)
+{
+	unsigned int cpu = cpumask_next(prev, cpu_possible_mask);
+
+	return cpu < nr_cpu_ids ? cpu : -1;
+}
+
+static DEFINE_MUTEX(dmp_table_mutex);
+static DEFINE_MUTEX(dmp_data_mutex);
+
+void dmp_table_lock(void)
+{
+	mutex_lock(&dmp_table_mutex);
+}
+
+void dmp_table_unlock(void)
+{
+	mutex_unlock(&dmp_table_mutex);
+}
+
+void dmp_data_lock(void)
+{
+	mutex_lock(&dmp_data_mutex);
+}
+
+void dmp_data_unlock(void)
+{
+	mutex_unlock(&dmp_data_mutex);
+}
+
+struct module *dmp_this_module(void)
+{
+	return THIS_MODULE;
+}
+
+struct kobject *dmp_module_kobj(void)
+{
+	return &THIS_MODULE->mkobj.kobj;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Out-of-line wrappers for the static inline functions and macros dmp needs.
+ * Each one only forwards to the kernel API of the same name: no logic here.
+ */
+#ifndef DMP_HELPERS_H
+#define DMP_HELPERS_H
+
+#include <linux/types.h>
+#include <linux/compiler_types.h>
+
+struct bio;
+struct block_device;
+struct kobject;
+struct module;
+
+void dmp_bio_set_dev(struct bio *bio, struct block_device *bdev);
+unsigned int dmp_bio_op(const struct bio *bio);
+bool dmp_bio_preflush(const struct bio *bio);
+sector_t dmp_bdev_nr_sectors(struct block_device *bdev);
+
+void *dmp_kzalloc(size_t size);
+
+u64 __percpu *dmp_alloc_percpu_u64(size_t count);
+void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val);
+u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu);
+int dmp_next_possible_cpu(int prev);
+
+/* dmp's two locks (DEFINE_MUTEX is a macro): see src/kmod/registry.rs. */
+void dmp_table_lock(void);
+void dmp_table_unlock(void);
+void dmp_data_lock(void);
+void dmp_data_unlock(void);
+
+struct module *dmp_this_module(void);
+struct kobject *dmp_module_kobj(void);
+
+#endif

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The dmp target: `<start> <len> dmp <device>`.
+//!
+//! Like dm-linear it maps its segment onto the start of one underlying device
+//! (path or MAJ:MIN), remapping each bio by the segment's offset in the mapped
+//! device, and passes flush/FUA, discard, write-zeroes and secure-erase through
+//! (limits are stacked by dm core through `iterate_devices`). Unlike dm-linear it
+//! keeps `flush_bypasses_map` off, so that every flush reaches `map` and is
+//! counted. Every bio that reaches `map` is counted once (see registry.rs).
+
+use crate::kapi::{
+    register_target, Args, Bio, DmDev, KobjRef, MapResult, StatusKind, Target, TargetOps,
+    TargetTypeRegistration, TARGET_FEATURES,
+};
+use crate::registry::{self, DevStats};
+use crate::stats::{parse_message, write_status, Message, SliceWriter};
+use core::ffi::CStr;
+use core::fmt::Write;
+use kernel::error::{code, Error, Result};
+use kernel::pr_warn;
+
+/// Keeps the target type registered while the module is loaded.
+pub(crate) struct Registration(TargetTypeRegistration);
+
+impl Registration {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Registration(register_target::<Dmp>(
+            c"dmp",
+            [1, 0, 0],
+            TARGET_FEATURES,
+        )?))
+    }
+}
+
+/// The target's operations.
+struct Dmp;
+
+/// One dmp segment: its underlying device and its mapped device's statistics.
+struct DmpCtx {
+    dev: DmDev,
+    stats: Option<KobjRef<DevStats>>,
+}
+
+impl Drop for DmpCtx {
+    fn drop(&mut self) {
+        if let Some(stats) = self.stats.take() {
+            registry::detach(stats);
+        }
+        // `dev` is put afterwards, when the fields drop.
+    }
+}
+
+impl TargetOps for Dmp {
+    type Ctx = DmpCtx;
+
+    fn ctr(ti: &Target, args: &Args) -> core::result::Result<DmpCtx, (&'static CStr, Error)> {
+        let path = match (args.len(), args.get(0)) {
+            (1, Some(path)) => path,
+            _ => return Err((c"Invalid argument count: expected <device>", code::EINVAL)),
+        };
+        let dev = ti
+            .get_device(path)
+            .map_err(|e| (c"Device lookup failed", e))?;
+        if ti.len() > dev.nr_sectors() {
+            return Err((c"Device is smaller than the target", code::EINVAL));
+        }
+        let md = ti
+            .mapped_device()
+            .map_err(|e| (c"Cannot find the mapped device", e))?;
+        let stats = registry::attach(md).map_err(|e| (c"Cannot create statistics", e))?;
+        Ok(DmpCtx {
+            dev,
+            stats: Some(stats),
+        })
+    }
+
+    fn map(ti: &Target, ctx: &DmpCtx, bio: &mut Bio) -> MapResult {
+        let bytes = bio.bytes();
+        if let Some(stats) = &ctx.stats {
+            stats.account(bio.kind(), bytes, bio.preflush());
+        }
+        // An empty flush has no sector to remap.
+        let sector = if bytes == 0 {
+            bio.sector()
+        } else {
+            // dm core only sends bios inside the segment: no underflow.
+            bio.sector().wrapping_sub(ti.begin())
+        };
+        bio.remap(&ctx.dev, sector);
+        MapResult::Remapped
+    }
+
+    fn status(_ti: &Target, ctx: &DmpCtx, kind: StatusKind, out: &mut SliceWriter<'_>) {
+        // A status line that does not fit is cut off, as DMEMIT does.
+        let _ = match kind {
+            StatusKind::Info => match &ctx.stats {
+                Some(stats) => write_status(&stats.snapshot(), out),
+                None => Ok(()),
+            },
+            StatusKind::Table => out.write_str(ctx.dev.name()),
+            StatusKind::Ima => write!(
+                out,
+                "target_name=dmp,target_version=1.0.0,device_name={};",
+                ctx.dev.name()
+            ),
+        };
+    }
+
+    fn message(_ti: &Target, ctx: &DmpCtx, args: &Args) -> Result {
+        let (words, argc) = args.words::<2>();
+        let words = &words[..argc.min(2)];
+        match parse_message(words) {
+            Ok(Message::Reset) => {
+                if let Some(stats) = &ctx.stats {
+                    stats.reset();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                pr_warn!("{}\n", e);
+                Err(code::EINVAL)
+            }
+        }
+    }
+
+    fn device(ctx: &DmpCtx) -> &DmDev {
+        &ctx.dev
+    }
+}

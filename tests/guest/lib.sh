@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# Helpers for the guest tests (sourced). Every test runs as root in a guest
+# booted by scripts/vm-run, starts from a state with no dm devices and the dmp
+# module unloaded, and must leave it that way (the runner checks).
+
+set -euo pipefail
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+STAT=/sys/module/dmp/stat
+# Without udev (fast boot), libdevmapper creates the /dev/mapper nodes itself.
+if ! pgrep -x systemd-udevd >/dev/null 2>&1; then
+	export DM_DISABLE_UDEV=1
+fi
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "  $*"; }
+
+# assert_eq ACTUAL EXPECTED WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+# expect_fail WHAT COMMAND...: the command must fail.
+expect_fail() {
+	local what=$1; shift
+	if "$@" >/tmp/expect_fail.out 2>&1; then
+		cat /tmp/expect_fail.out >&2
+		fail "$what: succeeded but must fail"
+	fi
+}
+
+# The kernel name (dm-N) of a dm device.
+kname() { basename "$(readlink -f "/dev/mapper/$1")"; }
+
+# Field N (1-based) of /sys/block/<dev>/stat.
+diskstat() { awk -v n="$2" '{ print $n }' "/sys/block/$1/stat"; }
+
+# dm_create NAME TABLE
+dm_create() {
+	dmsetup create "$1" --table "$2"
+	[ -b "/dev/mapper/$1" ] || fail "/dev/mapper/$1 was not created"
+}
+
+# zero_dev NAME SECTORS: a dm-zero device.
+zero_dev() { dm_create "$1" "0 $2 zero"; }
+
+# dmp_dev NAME BACKING [SECTORS]: a one-segment dmp device over BACKING.
+dmp_dev() {
+	local size=${3:-$(blockdev --getsz "$2")}
+	dm_create "$1" "0 $size dmp $2"
+}
+
+# A memory-backed loop device of SIZE MiB; prints its path.
+loop_dev() {
+	local f
+	f=$(mktemp /dev/shm/dmp-loop.XXXXXX)
+	truncate -s "${1}M" "$f"
+	losetup --find --show "$f"
+}
+
+# Remove every dm device, loop device and the module: back to the start.
+cleanup_all() {
+	local i
+	for i in 1 2 3; do
+		dmsetup remove_all >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	losetup -D 2>/dev/null || true
+	rm -f /dev/shm/dmp-loop.* 2>/dev/null || true
+	if [ -d /sys/module/dmp ]; then rmmod dmp; fi
+}
+
+# The dmp counter of a device directory (dm-N or all_devs).
+stat_of() { cat "$STAT/$1/$2"; }
+
+# Check that a one-segment dmp device's counters equal the dm core's own
+# accounting in /sys/block/dm-N/stat (the counting rule).
+check_exact() {
+	local d=$1
+	assert_eq "$(stat_of "$d" read_cnt)" "$(diskstat "$d" 1)" "$d read requests vs diskstats"
+	assert_eq "$(stat_of "$d" read_bytes)" "$(( $(diskstat "$d" 3) * 512 ))" "$d read bytes vs diskstats"
+	assert_eq "$(stat_of "$d" write_cnt)" "$(diskstat "$d" 5)" "$d write requests vs diskstats"
+	assert_eq "$(stat_of "$d" write_bytes)" "$(( $(diskstat "$d" 7) * 512 ))" "$d write bytes vs diskstats"
+	assert_eq "$(stat_of "$d" discard_cnt)" "$(diskstat "$d" 12)" "$d discards vs diskstats"
+	assert_eq "$(stat_of "$d" discard_bytes)" "$(( $(diskstat "$d" 14) * 512 ))" "$d discard bytes vs diskstats"
+}
+
+trap 'rc=$?; [ $rc = 0 ] || echo "  (exit $rc at line $LINENO)" >&2' EXIT
