@@ -13,6 +13,7 @@
     non_upper_case_globals,
     unsafe_op_in_unsafe_fn,
     unused_imports,
+    unreachable_pub,
     clippy::all,
     clippy::pedantic,
     clippy::undocumented_unsafe_blocks

@@ -14,7 +14,8 @@ use kernel::prelude::*;
 mod bindings;
 mod kapi;
 mod registry;
-#[allow(dead_code)]
+// Shared with the host crate dmp-stats, which uses more of it.
+#[allow(dead_code, unreachable_pub)]
 #[path = "../stats/src/stats.rs"]
 mod stats;
 mod sysfs;

@@ -686,11 +686,6 @@ impl<T: KobjectFirst> KobjRef<T> {
         self.0.as_ptr().cast::<b::kobject>()
     }
 
-    /// Whether two references name the same object.
-    pub(crate) fn ptr_eq(&self, other: &T) -> bool {
-        ptr::eq(self.0.as_ptr(), other)
-    }
-
     /// Removes the directory from sysfs (sending the `remove` uevent) and
     /// waits for every running sysfs callback on it to finish; then drops
     /// this reference. Other references keep the memory until they go.
@@ -925,21 +920,58 @@ impl AttrTable {
             let a = &mut t.attrs[i];
             a.attr.name = spec.name.as_ptr();
             a.attr.mode = spec.mode;
-            a.show = if spec.mode & 0o444 != 0 { Some(show_tramp::<O>) } else { None };
-            a.store = if spec.mode & 0o222 != 0 { Some(store_tramp::<O>) } else { None };
+            set_attr_callbacks(
+                a,
+                if spec.mode & 0o444 != 0 { Some(show_tramp::<O>) } else { None },
+                if spec.mode & 0o222 != 0 { Some(store_tramp::<O>) } else { None },
+            );
             t.ptrs[i] = ptr::addr_of_mut!(a.attr);
         }
         t.ptrs[specs.len()] = ptr::null_mut();
         t.len = specs.len();
         // SAFETY: as above.
-        let g = unsafe { group.init_mut() };
-        g.attrs = t.ptrs.as_mut_ptr();
+        set_group_attrs(unsafe { group.init_mut() }, t.ptrs.as_mut_ptr());
         Ok(())
     }
 
     fn index_of(&self, attr: *const b::kobj_attribute) -> Option<usize> {
         self.attrs[..self.len].iter().position(|a| ptr::eq(a, attr))
     }
+}
+
+type ShowFn = unsafe extern "C" fn(*mut b::kobject, *mut b::kobj_attribute, *mut c_char) -> isize;
+type StoreFn =
+    unsafe extern "C" fn(*mut b::kobject, *mut b::kobj_attribute, *const c_char, usize) -> isize;
+
+// The sysfs structures differ between kernels (7.x puts the callbacks and
+// the attribute array in anonymous unions); Kbuild detects which from the
+// headers. This is the one place that knows.
+
+#[cfg(dmp_kobj_attr_union)]
+fn set_attr_callbacks(a: &mut b::kobj_attribute, show: Option<ShowFn>, store: Option<StoreFn>) {
+    a.__bindgen_anon_1.show = show;
+    a.__bindgen_anon_2.store = store;
+}
+
+#[cfg(not(dmp_kobj_attr_union))]
+fn set_attr_callbacks(a: &mut b::kobj_attribute, show: Option<ShowFn>, store: Option<StoreFn>) {
+    a.show = show;
+    a.store = store;
+}
+
+#[cfg(all(dmp_group_attrs_union, dmp_group_visible_union))]
+fn set_group_attrs(g: &mut b::attribute_group, attrs: *mut *mut b::attribute) {
+    g.__bindgen_anon_2.attrs = attrs;
+}
+
+#[cfg(all(dmp_group_attrs_union, not(dmp_group_visible_union)))]
+fn set_group_attrs(g: &mut b::attribute_group, attrs: *mut *mut b::attribute) {
+    g.__bindgen_anon_1.attrs = attrs;
+}
+
+#[cfg(not(dmp_group_attrs_union))]
+fn set_group_attrs(g: &mut b::attribute_group, attrs: *mut *mut b::attribute) {
+    g.attrs = attrs;
 }
 
 /// Fills a ktype for a [`KobjectFirst`] directory type with one attribute

@@ -215,10 +215,10 @@ impl StatTree {
 
         // From here on, dropping `tree` undoes whatever was done.
         let tree = StatTree(());
-        let kset = StatKset::new(c"stat", &UEVENT_OPS)?;
-        kset.add_group(&TOP_GROUP)?;
+        let stat = StatKset::new(c"stat", &UEVENT_OPS)?;
+        stat.add_group(&TOP_GROUP)?;
         // SAFETY: module init; nothing can reach KSET before it is set.
-        unsafe { KSET.replace(Some(kset)) };
+        unsafe { KSET.replace(Some(stat)) };
         let all = kobject_add(
             KObj::new(AggDir {
                 kobj: KobjectField::new(),

@@ -21,15 +21,15 @@ use kernel::error::{code, Error, Result};
 use kernel::pr_warn;
 
 /// Keeps the target type registered while the module is loaded.
-pub(crate) struct Registration(TargetTypeRegistration);
+pub(crate) struct Registration {
+    _registration: TargetTypeRegistration,
+}
 
 impl Registration {
     pub(crate) fn new() -> Result<Self> {
-        Ok(Registration(register_target::<Dmp>(
-            c"dmp",
-            [1, 0, 0],
-            TARGET_FEATURES,
-        )?))
+        Ok(Registration {
+            _registration: register_target::<Dmp>(c"dmp", [1, 0, 0], TARGET_FEATURES)?,
+        })
     }
 }
 
@@ -118,7 +118,10 @@ impl TargetOps for Dmp {
                 Ok(())
             }
             Err(e) => {
-                pr_warn!("{}\n", e);
+                let mut buf = [0u8; 96];
+                let mut text = SliceWriter::new(&mut buf);
+                let _ = write!(text, "{}", e);
+                pr_warn!("{}\n", core::str::from_utf8(text.written()).unwrap_or("bad message"));
                 Err(code::EINVAL)
             }
         }

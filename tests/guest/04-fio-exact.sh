@@ -1,0 +1,19 @@
+# fio randrw with several jobs: dmp's counters equal the dm core's own
+# accounting in /sys/block/dm-N/stat exactly (no count lost under concurrency).
+. "$(dirname "$0")/lib.sh"
+
+modprobe dmp
+zero_dev zero1 $((256 * 1024 * 2))
+dmp_dev dmp1 /dev/mapper/zero1
+d=$(kname dmp1)
+fio --name=randrw --filename=/dev/mapper/dmp1 --rw=randrw --bsrange=512-128k --direct=1 \
+	--ioengine=psync --numjobs=8 --size=64m --time_based --runtime=8 --thread \
+	--group_reporting --output-format=terse >/dev/null
+fio --name=buffered --filename=/dev/mapper/dmp1 --rw=randwrite --bs=4k --ioengine=psync \
+	--numjobs=4 --size=16m --fsync=7 --thread --group_reporting >/dev/null
+cat "$STAT/$d/summary"
+note "diskstats: $(cat "/sys/block/$d/stat")"
+[ "$(stat_of "$d" read_cnt)" -gt 1000 ] || fail "too few reads counted: $(stat_of "$d" read_cnt)"
+[ "$(stat_of "$d" flush_cnt)" -gt 0 ] || fail "fsync sent no flush through dmp"
+check_exact "$d"
+cleanup_all

@@ -1,0 +1,24 @@
+# dmsetup table round-trips the table (path given as MAJ:MIN by dm core),
+# dmsetup status shows the counters, `message reset` resets the device, and
+# unknown messages are refused.
+. "$(dirname "$0")/lib.sh"
+
+modprobe dmp
+zero_dev zero1 8192
+dmp_dev dmp1 /dev/mapper/zero1 4096
+majmin=$(dmsetup info -c --noheadings -o major,minor zero1 | tr -d ' ')
+assert_eq "$(dmsetup table dmp1)" "0 4096 dmp $majmin" "dmsetup table"
+# The printed table is accepted back as it is.
+dmsetup reload dmp1 --table "$(dmsetup table dmp1)"
+dmsetup resume dmp1
+assert_eq "$(dmsetup table dmp1)" "0 4096 dmp $majmin" "dmsetup table after round trip"
+d=$(kname dmp1)
+dmsetup message dmp1 0 reset
+dd if=/dev/mapper/dmp1 of=/dev/null bs=2048 count=3 iflag=direct status=none
+assert_eq "$(dmsetup status dmp1)" "0 4096 dmp 3 6144 0 0 0 0 0" "dmsetup status"
+dmsetup message dmp1 0 reset
+assert_eq "$(dmsetup status dmp1)" "0 4096 dmp 0 0 0 0 0 0 0" "status after message reset"
+expect_fail "unknown message" dmsetup message dmp1 0 frobnicate
+expect_fail "reset with extra words" dmsetup message dmp1 0 reset now
+dmesg | grep -q 'dmp: unknown message' || fail "no kernel message for the unknown message"
+cleanup_all

@@ -1,0 +1,28 @@
+# Full pass-through like dm-linear: flush, discard and write-zeroes reach the
+# device and are counted by the documented rule; limits are inherited.
+. "$(dirname "$0")/lib.sh"
+
+modprobe dmp
+loop=$(loop_dev 64)
+l=$(basename "$loop")
+dmp_dev dmp1 "$loop"
+d=$(kname dmp1)
+for q in logical_block_size physical_block_size max_sectors_kb discard_granularity discard_max_bytes write_zeroes_max_bytes; do
+	assert_eq "$(cat /sys/block/"$d"/queue/$q)" "$(cat /sys/block/"$l"/queue/$q)" "queue/$q inherited"
+done
+echo 1 >"$STAT/$d/reset"
+flush_before=$(diskstat "$l" 15)
+dd if=/dev/urandom of=/dev/mapper/dmp1 bs=64k count=4 oflag=direct conv=fsync status=none
+[ "$(diskstat "$l" 15)" -gt "$flush_before" ] || fail "the flush did not reach $l"
+[ "$(stat_of "$d" flush_cnt)" -ge 1 ] || fail "flush not counted"
+blkdiscard -o 0 -l 1M /dev/mapper/dmp1
+[ "$(stat_of "$d" discard_cnt)" -ge 1 ] || fail "discard not counted"
+assert_eq "$(stat_of "$d" discard_bytes)" 1048576 "discard bytes"
+assert_eq "$(dd if="$loop" bs=64k count=4 iflag=direct status=none | tr -d '\0' | wc -c)" 0 "discarded range reads as zeroes"
+w_before=$(stat_of "$d" write_cnt)
+dd if=/dev/urandom of=/dev/mapper/dmp1 bs=64k count=4 seek=32 oflag=direct status=none
+blkdiscard -z -o $((2 * 1048576)) -l 256k /dev/mapper/dmp1
+assert_eq "$(dd if="$loop" bs=64k skip=32 count=4 iflag=direct status=none | tr -d '\0' | wc -c)" 0 "write-zeroes range reads as zeroes"
+[ "$(stat_of "$d" write_cnt)" -gt $((w_before + 4)) ] || fail "write-zeroes not counted as a write"
+check_exact "$d"
+cleanup_all
