@@ -1,0 +1,18 @@
+# dmp-dkms %postun ($1: 0 erase, 1 upgrade). After an upgrade to another
+# version this version's sources are gone: drop its DKMS registration (DKMS
+# only removes a dmp.ko that this version installed). After an erase: no
+# leftovers, reload systemd and udev.
+ver="#MODULE_VERSION#" # filled in by scripts/package
+if [ "$1" -ge 1 ]; then
+	if [ ! -e "/usr/src/dmp-$ver/dkms.conf" ] &&
+		dkms status -m dmp -v "$ver" 2>/dev/null | grep -q .; then
+		dkms remove -m dmp -v "$ver" --all >/dev/null 2>&1 || :
+		rm -rf "/var/lib/dkms/dmp/$ver"
+	fi
+else
+	rm -rf "/var/lib/dkms/dmp/$ver"
+	rmdir /var/lib/dkms/dmp 2>/dev/null || :
+	rm -f /etc/systemd/system/sysinit.target.wants/dmptab.service
+	if [ -d /run/systemd/system ]; then systemctl daemon-reload || :; fi
+	if [ -S /run/udev/control ]; then udevadm control --reload || :; fi
+fi
