@@ -1,0 +1,280 @@
+#!/bin/bash
+# End-to-end test of the dmp-dkms package in a systemd guest (issue 4, points
+# 5, 6 and 7). Run by tests/guest-pkg/run-host:
+#
+#   scripts/vm-run --systemd --kernel 7.3 --with-kernel 6.12 --payload DIR tests/guest-pkg/e2e.sh
+#
+# DIR holds pkgs/*.deb (dmp-dkms, dmpstat), headers/<release>/*.deb (the guest
+# kernels' linux-headers + linux-lib-rust, Ubuntu's layout), second-kernel (the
+# version to switch to, e.g. 6.12) and rpm/ (the rpm's scriptlets, its files as
+# root.tar and their list, extracted on the host).
+#
+# boot 1 (7.3)  the test bed's own dmp.ko is removed; headers without the Rust
+#               metadata: installing dmp-dkms succeeds and says which package is
+#               missing; remove; with linux-lib-rust: apt install builds and
+#               loads dmp; an unprivileged user reads the statistics (at load
+#               and of a new device); dmsetup create; /etc/dmptab set up over a
+#               device that appears late; reboot
+# boot 2 (7.3)  dmp loaded at boot, dmptab device created (after its device
+#               appeared) and removed at the last shutdown; bad dmptab lines
+#               reported; dmsetup create again; the 6.12 kernel and its headers
+#               installed (DKMS builds for it); reboot into 6.12
+# boot 3 (6.12) the same on 6.12; apt remove unloads and removes everything,
+#               purge the conffiles; then the rpm's scriptlets against the
+#               same kernel, including removal while a device is in use
+#
+# Every check prints PASS/FAIL; the results of all boots are summed at the end
+# in `N passed, N failed`; exit status non-zero on any failure.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export DEBIAN_FRONTEND=noninteractive
+state=/var/lib/dmp-pkg-test
+mkdir -p "$state"
+results=$state/results
+out=$state/out
+boot=${DMP_BOOT:-1}
+kver=$(uname -r)
+STAT=/sys/module/dmp/stat
+echo "=== dmp package test, boot $boot, kernel $kver"
+
+pass() { echo "PASS $*"; echo "PASS $*" >>"$results"; }
+fail() { echo "FAIL $*"; echo "FAIL $*" >>"$results"; }
+# check WHAT COMMAND...: the command must succeed; its output is shown on failure.
+check() {
+	local what=$1; shift
+	if "$@" >"$out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/  | /' "$out" | tail -n 25; fi
+}
+# check_not WHAT COMMAND...: the command must fail.
+check_not() {
+	local what=$1; shift
+	if "$@" >"$out" 2>&1; then fail "$what"; sed 's/^/  | /' "$out" | tail -n 25; else pass "$what"; fi
+}
+# A bash condition as a command, for check.
+# shellcheck disable=SC2317 # called through check
+cond() { bash -c "$1"; }
+as_user() { runuser -u user -- "$@"; }
+finish() {
+	local p f
+	p=$(grep -c '^PASS' "$results" 2>/dev/null); f=$(grep -c '^FAIL' "$results" 2>/dev/null)
+	echo "=== dmp package test: results of every boot"
+	grep '^FAIL' "$results" | sed 's/^/  /'
+	echo "${p:-0} passed, ${f:-0} failed"
+	[ "${f:-0}" = 0 ]
+	exit $?
+}
+next_boot() { # [KERNEL]
+	[ -n "${1:-}" ] && echo "$1" >/dmp/next-kernel
+	sync
+	systemctl reboot
+	sleep 600
+	fail "the guest did not reboot"; finish
+}
+t0=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
+
+pkg_deb=$(ls /dmp/pkgs/dmp-dkms_*_all.deb)
+stat_deb=$(ls /dmp/pkgs/dmpstat_*.deb)
+version=$(dpkg-deb -f "$pkg_deb" Version); version=${version%-*}
+headers_deb() { ls "/dmp/headers/$1/linux-headers-${1}_"*.deb; }
+librust_deb() { ls "/dmp/headers/$1/linux-lib-rust-${1}_"*.deb; }
+
+# dm-N of a dm device.
+kname() { basename "$(readlink -f "/dev/mapper/$1")"; }
+
+# The usual checks once dmp is installed and loaded for the running kernel.
+check_working() { # LABEL
+	local l=$1 d n
+	check "$l: dkms reports dmp $version installed for $kver" \
+		cond "dkms status -m dmp -v $version -k $kver | grep -q ': installed'"
+	check "$l: dmp is loaded" test -d /sys/module/dmp
+	check "$l: dmp.ko comes from DKMS (updates/dkms), not the test bed" \
+		cond "modinfo -n dmp | grep -q '/updates/dkms/dmp.ko'"
+	check "$l: volumes is 0444, reset 0200 (udev rule)" \
+		cond "[ \$(stat -c %a $STAT/volumes) = 444 ] && [ \$(stat -c %a $STAT/reset) = 200 ] && [ \$(stat -c %a $STAT/all_devs/read_cnt) = 444 ]"
+	check "$l: an unprivileged user reads volumes" as_user cat "$STAT/volumes"
+	check_not "$l: an unprivileged user cannot reset" as_user sh -c "echo 1 >$STAT/reset"
+	# A new device: created, its files readable by the user, counting.
+	dmsetup remove pkg-dmp pkg-zero >/dev/null 2>&1
+	check "$l: dmsetup create with a dmp table" cond \
+		"dmsetup create pkg-zero --table '0 20480 zero' && dmsetup create pkg-dmp --table '0 20480 dmp /dev/mapper/pkg-zero' && udevadm settle"
+	d=$(kname pkg-dmp)
+	dd if=/dev/mapper/pkg-dmp of=/dev/null bs=4096 count=10 iflag=direct status=none
+	check "$l: the new device's files are 0444 ($d)" \
+		cond "[ \$(stat -c %a $STAT/$d/read_cnt) = 444 ] && [ \$(stat -c %a $STAT/$d/summary) = 444 ]"
+	n=$(as_user cat "$STAT/$d/read_cnt" 2>&1)
+	check "$l: an unprivileged user reads $d/read_cnt (10 reads, got '$n')" test "$n" = 10
+	check "$l: dmsetup table round-trips the dmp table" \
+		cond "dmsetup table pkg-dmp | grep -Eq '^0 20480 dmp [0-9]+:[0-9]+\$'"
+	check "$l: remove the device" dmsetup remove pkg-dmp pkg-zero
+}
+
+if [ "$boot" = 1 ]; then
+	# --- Start from a system without any dmp.ko: the package must bring it.
+	touch /var/lib/dmp-test/no-test-module
+	rm -f "/lib/modules/$kver/extra/dmp.ko"
+	depmod -a "$kver"
+	check_not "no dmp module before the package is installed" modinfo dmp
+	# Keep the journal across reboots (the dmptab checks read the last shutdown).
+	mkdir -p /var/log/journal
+	systemd-tmpfiles --create --prefix /var/log/journal >/dev/null 2>&1
+	journalctl --flush >/dev/null 2>&1
+
+	# --- Headers without the Rust metadata: the install says what is missing.
+	check "install linux-headers-$kver (without linux-lib-rust)" apt-get install -y -q "$(headers_deb "$kver")"
+	check "the headers' rust/ points into linux-lib-rust, not installed yet" \
+		cond "[ \"\$(readlink /usr/src/linux-headers-$kver/rust)\" = ../linux-lib-rust-$kver/rust ] && [ ! -e /lib/modules/$kver/build/rust/libkernel.rmeta ]"
+	apt-get install -y -q "$pkg_deb" >"$state/apt-norust.log" 2>&1
+	rc=$?
+	sed 's/^/  apt| /' "$state/apt-norust.log" | grep -v '^  apt| \(Reading\|Building\|Selecting\|Preparing\|Unpacking\|Setting up\|Processing\)' | tail -n 20
+	check "apt install dmp-dkms without the Rust metadata succeeds (exit $rc)" test "$rc" = 0
+	check "... and names the package to install: linux-lib-rust-$kver" \
+		grep -q "apt install linux-lib-rust-$kver" "$state/apt-norust.log"
+	check "... and says dmp was not built for $kver" grep -q "NOT built for kernel(s): $kver" "$state/apt-norust.log"
+	check_not "... and dmp is not loaded" test -d /sys/module/dmp
+	check "apt remove dmp-dkms (nothing built)" apt-get remove -y -q dmp-dkms
+	check "nothing of dmp in DKMS after that" cond "[ ! -e /var/lib/dkms/dmp ] && [ ! -e /usr/src/dmp-$version ]"
+
+	# --- The Ubuntu layout complete: apt install builds and loads dmp.
+	check "install linux-lib-rust-$kver" apt-get install -y -q "$(librust_deb "$kver")"
+	check "the kernel build tree has the Rust metadata" test -f "/lib/modules/$kver/build/rust/libkernel.rmeta"
+	s=$(date +%s)
+	apt-get install -y -q "$pkg_deb" >"$state/apt.log" 2>&1
+	rc=$?
+	grep -E 'dmp-dkms:|dmp:' "$state/apt.log" | sed 's/^/  apt| /'
+	check "apt install ./dmp-dkms_${version}*.deb (exit $rc, $(( $(date +%s) - s ))s with the DKMS build)" test "$rc" = 0
+	check_working "7.3 after install"
+	check "softdep on dm_mod is configured" cond "modprobe -c | grep -q '^softdep dmp pre: dm_mod'"
+	check "dmptab.service is enabled by the package" cond "systemctl is-enabled dmptab.service | grep -q enabled"
+	check "apt install ./dmpstat_*.deb" apt-get install -y -q "$stat_deb"
+	check "dmpstat lists the statistics as an unprivileged user" as_user dmpstat
+
+	# --- /etc/dmptab over a device that appears 3 s into the boot, plus a bad
+	# line and an absent optional device, which must not stop the good line.
+	cat >/etc/dmptab <<-'EOF'
+	# test entries (tests/guest-pkg/e2e.sh)
+	pkgboot   /dev/mapper/pkg-under   timeout=120
+	pkgbad    /dev/mapper/pkg-under   rw,bogus
+	pkgabsent /dev/mapper/pkg-never   nofail,timeout=2
+	EOF
+	cat >/etc/systemd/system/pkg-under.service <<-'EOF'
+	[Unit]
+	Description=dmp package test: the underlying device of /etc/dmptab, late
+	DefaultDependencies=no
+	After=systemd-udevd.service systemd-udev-trigger.service
+	[Service]
+	Type=oneshot
+	RemainAfterExit=yes
+	ExecStart=/bin/sh -c 'sleep 3; dmsetup create pkg-under --table "0 40960 zero"'
+	[Install]
+	WantedBy=sysinit.target
+	EOF
+	systemctl enable pkg-under.service >/dev/null 2>&1
+	check "dmptab check reports the bad line" cond "dmptab check 2>&1 | grep -q 'line 3: unknown option'"
+	check "dmptab check flags the bad line with exit 1" cond "! dmptab check >/dev/null 2>&1"
+	echo "=== boot 1 done in $(elapsed); rebooting"
+	next_boot
+fi
+
+if [ "$boot" = 2 ]; then
+	check "7.3 after reboot: systemd-modules-load loaded dmp at boot" \
+		cond "journalctl -b -u systemd-modules-load.service | grep -q \"Inserted module 'dmp'\""
+	check "dmptab.service is active" systemctl is-active dmptab.service
+	journalctl -b -u dmptab.service -u pkg-under.service --no-pager -o short-monotonic | tail -n 12 | sed 's/^/  journal| /'
+	check "dmptab created /dev/mapper/pkgboot at boot as a dmp device" \
+		cond "dmsetup table pkgboot | grep -q ' dmp '"
+	check "dmptab waited for the late device (created after pkg-under.service)" \
+		cond "journalctl -b -u dmptab.service | grep -q 'created /dev/mapper/pkgboot'"
+	check "dmptab reported the bad line and carried on" \
+		cond "journalctl -b -u dmptab.service | grep -q 'line 3: unknown option'"
+	check "dmptab: the absent nofail device is not an error" \
+		cond "journalctl -b -u dmptab.service | grep -q 'pkgabsent not created (nofail)'"
+	check "dmptab removed /dev/mapper/pkgboot at the last shutdown" \
+		cond "journalctl -b -1 -u dmptab.service | grep -q 'removed /dev/mapper/pkgboot'"
+	d=$(kname pkgboot)
+	check "an unprivileged user reads the boot-time device's files ($d)" as_user cat "$STAT/$d/summary"
+	check_working "7.3 after reboot"
+
+	# --- The second kernel: its modules (as its image package would put
+	# them) and its headers; installing the headers runs DKMS for it.
+	k2=""
+	for h in /dmp/headers/*/; do h=$(basename "$h"); [ "$h" = "$kver" ] || k2=$h; done
+	k2v=$(cat /dmp/second-kernel 2>/dev/null)
+	check "a second kernel is in the payload ($k2v: $k2)" test -n "$k2" -a -n "$k2v"
+	mkdir -p "/lib/modules/$k2"
+	cp -r "/dmp/modules/$k2/." "/lib/modules/$k2/"
+	rm -f "/lib/modules/$k2/extra/dmp.ko"
+	depmod -a "$k2"
+	s=$(date +%s)
+	apt-get install -y -q "$(headers_deb "$k2")" "$(librust_deb "$k2")" >"$state/apt-k2.log" 2>&1
+	rc=$?
+	tail -n 8 "$state/apt-k2.log" | sed 's/^/  apt| /'
+	check "install the headers of $k2 (exit $rc, $(( $(date +%s) - s ))s with the DKMS build)" test "$rc" = 0
+	check "DKMS built and installed dmp for $k2 from the headers' hook" \
+		cond "dkms status -m dmp -v $version -k $k2 | grep -q ': installed'"
+	echo "$k2" >"$state/k2"
+	echo "=== boot 2 done in $(elapsed); rebooting into $k2v"
+	next_boot "$k2v"
+fi
+
+if [ "$boot" = 3 ]; then
+	k2=$(cat "$state/k2" 2>/dev/null)
+	check "booted the second kernel ($k2)" test "$kver" = "$k2"
+	check "$kver: systemd-modules-load loaded dmp at boot" \
+		cond "journalctl -b -u systemd-modules-load.service | grep -q \"Inserted module 'dmp'\""
+	check "$kver: dmptab created /dev/mapper/pkgboot at boot" cond "dmsetup table pkgboot | grep -q ' dmp '"
+	check_working "$kver"
+
+	# --- apt remove: dmptab's device is removed with its service, the module
+	# unloaded, DKMS's builds for both kernels and every file gone.
+	apt-get remove -y -q dmp-dkms >"$state/apt-remove.log" 2>&1
+	rc=$?
+	grep -E 'dmp-dkms:|dmp:' "$state/apt-remove.log" | sed 's/^/  apt| /'
+	check "apt remove dmp-dkms (exit $rc)" test "$rc" = 0
+	check_not "dmp is unloaded" test -d /sys/module/dmp
+	check_not "the dmptab device is gone" dmsetup info pkgboot
+	check "no dmp.ko is left for any kernel" cond "[ -z \"\$(find /lib/modules/ -name 'dmp.ko*')\" ]"
+	check "no DKMS state, sources, helpers, rule or unit are left" \
+		cond "for p in /var/lib/dkms/dmp /usr/src/dmp-$version /usr/lib/dmp /usr/sbin/dmptab /usr/lib/udev/rules.d/60-dmp.rules /usr/lib/systemd/system/dmptab.service /usr/lib/modules-load.d/dmp.conf /etc/systemd/system/sysinit.target.wants/dmptab.service; do [ ! -e \$p ] || { echo left: \$p; exit 1; }; done"
+	check "dkms knows no dmp" cond "[ -z \"\$(dkms status dmp 2>/dev/null)\" ]"
+	check "apt purge dmp-dkms removes the conffiles" \
+		cond "apt-get purge -y -q dmp-dkms >/dev/null && [ ! -e /etc/dmptab ] && [ ! -e /etc/modprobe.d/dmp.conf ] && ! dpkg -l dmp-dkms 2>/dev/null | grep -q '^[ir]'"
+	systemctl disable --now pkg-under.service >/dev/null 2>&1; dmsetup remove pkg-under >/dev/null 2>&1
+
+	# --- The rpm's scriptlets, run as rpm would run them, against this kernel.
+	r=/dmp/rpm
+	if [ -f "$r/root.tar" ]; then
+		tar -C / -xf "$r/root.tar" --keep-directory-symlink --no-overwrite-dir
+		check "rpm files in place (as rpm -i would put them)" cond "while read -r f; do [ -e \"\$f\" ] || { echo missing \$f; exit 1; }; done <$r/files"
+		sh "$r/post.sh" 1 >"$state/rpm-post.log" 2>&1
+		rc=$?
+		grep -E 'dmp-dkms:|dmp:' "$state/rpm-post.log" | sed 's/^/  %post| /'
+		check "rpm %post (install) exits 0 ($rc)" test "$rc" = 0
+		check_working "rpm %post on $kver"
+		check "rpm %post enabled dmptab.service" cond "systemctl is-enabled dmptab.service | grep -q enabled"
+		# Erase while a device still uses dmp: reported, not forced.
+		dmsetup create pkg-zero --table '0 20480 zero' && dmsetup create pkg-busy --table '0 20480 dmp /dev/mapper/pkg-zero'
+		sh "$r/preun.sh" 0 >"$state/rpm-preun.log" 2>&1
+		rc=$?
+		sed 's/^/  %preun| /' "$state/rpm-preun.log"
+		check "rpm %preun (erase) exits 0 ($rc)" test "$rc" = 0
+		check "rpm %preun reports the device that still uses dmp" grep -q "still use it: pkg-busy" "$state/rpm-preun.log"
+		check "... and leaves dmp loaded (not forced)" test -d /sys/module/dmp
+		check "... and the device keeps working" dd if=/dev/mapper/pkg-busy of=/dev/null bs=4096 count=1 iflag=direct status=none
+		check "rpm %preun removed dmp from DKMS" cond "[ -z \"\$(dkms status dmp 2>/dev/null)\" ] && [ -z \"\$(find /lib/modules/ -name 'dmp.ko*')\" ]"
+		dmsetup remove pkg-busy pkg-zero
+		check "after the device is gone, dmp unloads" rmmod dmp
+		# rpm removes its files, then runs %postun.
+		while read -r f; do rm -f "$f"; done <"$r/files"
+		sh "$r/postun.sh" 0 >"$state/rpm-postun.log" 2>&1
+		rc=$?
+		check "rpm %postun (erase) exits 0 ($rc)" test "$rc" = 0
+		check "nothing of the rpm is left" \
+			cond "for p in /var/lib/dkms/dmp /usr/src/dmp-$version /usr/lib/dmp /etc/systemd/system/sysinit.target.wants/dmptab.service; do [ ! -e \$p ] || { echo left: \$p; find \$p; exit 1; }; done"
+	else
+		fail "no rpm scriptlets in the payload"
+	fi
+	echo "=== boot 3 done in $(elapsed)"
+	finish
+fi
+fail "unexpected boot $boot"
+finish

@@ -1,0 +1,100 @@
+#!/bin/bash
+# Host checks of the built packages (scripts/package): names and versions,
+# Architecture all / noarch, the same module sources in the .deb and the .rpm
+# (exactly module_files, dkms.conf with the version filled in), dependencies,
+# conffiles, maintainer scripts and rpm scriptlets, inspected with dpkg-deb
+# and rpm (Debian's rpm package). Ends with `N passed, N failed`.
+#
+#   tests/guest-pkg/host-packages.sh PACKAGE-DIR
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+dir=${1:?usage: host-packages.sh PACKAGE-DIR}
+passed=0 failed=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+check() { # WHAT COMMAND...
+	local what=$1; shift
+	if "$@" >"$tmp/out" 2>&1; then echo "PASS $what"; passed=$((passed + 1))
+	else echo "FAIL $what"; sed 's/^/  | /' "$tmp/out" | tail -n 20; failed=$((failed + 1)); fi
+}
+cond() { bash -c "$1"; }
+
+version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$top/Cargo.toml")
+deb=$(ls "$dir"/dmp-dkms_"$version"-*_all.deb 2>/dev/null | head -n 1)
+rpmf=$(ls "$dir"/dmp-dkms-"$version"-*.noarch.rpm 2>/dev/null | head -n 1)
+sdeb=$(ls "$dir"/dmpstat_"$version"-*_amd64.deb 2>/dev/null | head -n 1)
+srpm=$(ls "$dir"/dmpstat-"$version"-*.x86_64.rpm 2>/dev/null | head -n 1)
+check "dmp-dkms_${version}-*_all.deb exists" test -f "$deb"
+check "dmp-dkms-${version}-*.noarch.rpm exists" test -f "$rpmf"
+check "dmpstat_${version}-*_amd64.deb exists" test -f "$sdeb"
+check "dmpstat-${version}-*.x86_64.rpm exists" test -f "$srpm"
+[ -f "$deb" ] && [ -f "$rpmf" ] || { echo "$passed passed, $failed failed"; exit 1; }
+
+# The module sources: exactly module_files, in /usr/src/dmp-<version>/.
+(cd "$top" && bash -c 'source scripts/lib.sh; module_files') | sed "s|^|/usr/src/dmp-$version/|" | sort >"$tmp/want"
+dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print substr($6, 2) }' | sort >"$tmp/deb-files"
+rpm -qlp "$rpmf" 2>/dev/null | sort >"$tmp/rpm-files"
+check "deb: /usr/src/dmp-$version holds exactly module_files" \
+	cond "diff <(grep '^/usr/src/' $tmp/deb-files) $tmp/want"
+check "rpm: /usr/src/dmp-$version holds exactly module_files" \
+	cond "diff <(grep '^/usr/src/' $tmp/rpm-files) $tmp/want"
+check "deb and rpm install the same files (but the deb's /usr/share/doc)" \
+	cond "diff <(grep -v '^/usr/share/doc/' $tmp/deb-files) $tmp/rpm-files"
+for f in /usr/lib/udev/rules.d/60-dmp.rules /etc/modprobe.d/dmp.conf /usr/lib/modules-load.d/dmp.conf \
+	/etc/dmptab /usr/sbin/dmptab /usr/lib/systemd/system/dmptab.service /usr/lib/dmp/dmp-dkms /usr/lib/dmp/dmp-stat-perms; do
+	check "both ship $f" cond "grep -qxF $f $tmp/deb-files && grep -qxF $f $tmp/rpm-files"
+done
+dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/src/dmp-$version/dkms.conf" >"$tmp/dkms.conf"
+check "dkms.conf carries PACKAGE_VERSION=\"$version\"" grep -qx "PACKAGE_VERSION=\"$version\"" "$tmp/dkms.conf"
+check "dkms.conf: AUTOINSTALL, BUILD_EXCLUSIVE_CONFIG, the wrapper as MAKE" \
+	cond "grep -qx 'AUTOINSTALL=\"yes\"' $tmp/dkms.conf && grep -qx 'BUILD_EXCLUSIVE_CONFIG=\"CONFIG_RUST CONFIG_BLK_DEV_DM\"' $tmp/dkms.conf && grep -q '^MAKE\[0\]=\"sh scripts/dkms/dkms-make \${kernelver} \${kernel_source_dir}\"' $tmp/dkms.conf"
+check "dkms.conf parses as shell" bash -n "$tmp/dkms.conf"
+
+# Control data of the .deb.
+field() { dpkg-deb -f "$1" "$2"; }
+check "deb: Package dmp-dkms, Version $version-*, Architecture all" \
+	cond "[ \"$(field "$deb" Package)\" = dmp-dkms ] && [[ \"$(field "$deb" Version)\" == $version-* ]] && [ \"$(field "$deb" Architecture)\" = all ]"
+depends=$(field "$deb" Depends)
+for d in 'dkms (>= 3.0.11)' make gcc rustc bindgen 'linux-headers-generic | linux-headers-amd64 | linux-headers'; do
+	check "deb Depends: $d" cond "echo '$depends' | tr ',' '\n' | sed 's/^ *//' | grep -qxF '$d'"
+done
+dpkg-deb --ctrl-tarfile "$deb" | tar -xf - -C "$tmp" ./conffiles ./postinst ./prerm ./postrm
+check "deb conffiles: /etc/dmptab and /etc/modprobe.d/dmp.conf" \
+	cond "[ \"\$(sort $tmp/conffiles | tr '\n' ' ')\" = '/etc/dmptab /etc/modprobe.d/dmp.conf ' ]"
+for s in postinst prerm postrm; do
+	check "deb $s: version filled in, valid sh" \
+		cond "grep -q 'ver=\"$version\"' $tmp/$s && ! grep -q MODULE_VERSION $tmp/$s && sh -n $tmp/$s"
+done
+check "deb postinst runs dmp-dkms install on configure" grep -q '/usr/lib/dmp/dmp-dkms install "$ver"' "$tmp/postinst"
+check "deb prerm: remove, and --upgrade on upgrade" \
+	cond "grep -q 'dmp-dkms remove \"\$ver\"\$' $tmp/prerm && grep -q 'dmp-dkms remove \"\$ver\" --upgrade' $tmp/prerm"
+check "dmpstat deb: Architecture amd64, /usr/bin/dmpstat and its man page" \
+	cond "[ \"$(field "$sdeb" Architecture)\" = amd64 ] && dpkg-deb -c $sdeb | grep -q './usr/bin/dmpstat\$' && dpkg-deb -c $sdeb | grep -q 'man1/dmpstat.1'"
+
+# The rpm, with rpm's own tools.
+check "rpm: name dmp-dkms, version $version, noarch" \
+	cond "[ \"\$(rpm -qp --qf '%{NAME} %{VERSION} %{ARCH}' $rpmf 2>/dev/null)\" = 'dmp-dkms $version noarch' ]"
+rpm -qp --requires "$rpmf" 2>/dev/null >"$tmp/requires"
+for r in 'dkms >= 3.0.11' make gcc kernel-devel rust rust-src bindgen-cli clang; do
+	check "rpm Requires: $r" grep -qxF "$r" "$tmp/requires"
+done
+check "rpm config files (noreplace): /etc/dmptab, /etc/modprobe.d/dmp.conf" \
+	cond "[ \"\$(rpm -qp --configfiles $rpmf 2>/dev/null | sort | tr '\n' ' ')\" = '/etc/dmptab /etc/modprobe.d/dmp.conf ' ] && rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' $rpmf 2>/dev/null | grep -q '^cn /etc/dmptab'"
+rpm -qp --scripts "$rpmf" >"$tmp/scripts" 2>/dev/null
+check "rpm has %post, %preun and %postun" \
+	cond "grep -q '^postinstall scriptlet' $tmp/scripts && grep -q '^preuninstall scriptlet' $tmp/scripts && grep -q '^postuninstall scriptlet' $tmp/scripts"
+for tag in POSTIN PREUN POSTUN; do
+	rpm -qp --qf "%{$tag}" "$rpmf" 2>/dev/null >"$tmp/$tag"
+	check "rpm %$tag: version filled in, valid sh" \
+		cond "grep -q 'ver=\"$version\"' $tmp/$tag && ! grep -q MODULE_VERSION $tmp/$tag && sh -n $tmp/$tag"
+done
+check "rpm %preun acts on erase only" grep -q 'if \[ "$1" = 0 \]' "$tmp/PREUN"
+check "dmpstat rpm: x86_64, /usr/bin/dmpstat" \
+	cond "[ \"\$(rpm -qp --qf '%{ARCH}' $srpm 2>/dev/null)\" = x86_64 ] && rpm -qlp $srpm 2>/dev/null | grep -qx /usr/bin/dmpstat"
+if command -v rpmlint >/dev/null 2>&1; then
+	rpmlint "$rpmf" >"$tmp/rpmlint" 2>&1
+	echo "  (rpmlint, for information: $(tail -n 1 "$tmp/rpmlint"))"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
