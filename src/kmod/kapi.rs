@@ -308,11 +308,14 @@ unsafe impl Send for MappedDevice {}
 unsafe impl Sync for MappedDevice {}
 
 impl MappedDevice {
-    /// The kernel name, `dm-N`.
+    /// The kernel name of its disk, `dm-N` (as in /sys/block/dm-N).
     pub(crate) fn kernel_name(&self) -> &CStr {
-        // SAFETY: `md` is live (see the type); dm_device_name returns the
-        // md's own NUL-terminated name, which lives as long as the md.
-        unsafe { CStr::from_ptr(b::dm_device_name(self.0.as_ptr())) }
+        // SAFETY: `md` is live (see the type) and so is its gendisk, whose
+        // `disk_name` is a NUL-terminated array set when the md is created.
+        let name = unsafe { &(*b::dm_disk(self.0.as_ptr())).disk_name };
+        // SAFETY: reinterpreting `c_char` as `u8` of the same size.
+        let bytes = unsafe { core::slice::from_raw_parts(name.as_ptr().cast::<u8>(), name.len()) };
+        CStr::from_bytes_until_nul(bytes).unwrap_or(c"dm-?")
     }
 
     /// Writes the dmsetup name into `w`.

@@ -3,8 +3,10 @@
 . "$(dirname "$0")/lib.sh"
 
 modprobe dmp
-zero_dev zero1 $((256 * 1024 * 2))
-dmp_dev dmp1 /dev/mapper/zero1
+# A loop device over memory: unlike dm-zero it has a write cache, so fsync
+# sends flushes through dmp too.
+loop=$(loop_dev 256)
+dmp_dev dmp1 "$loop"
 d=$(kname dmp1)
 fio --name=randrw --filename=/dev/mapper/dmp1 --rw=randrw --bsrange=512-128k --direct=1 \
 	--ioengine=psync --numjobs=8 --size=64m --time_based --runtime=8 --thread \

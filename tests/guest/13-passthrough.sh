@@ -11,9 +11,9 @@ for q in logical_block_size physical_block_size max_sectors_kb discard_granulari
 	assert_eq "$(cat /sys/block/"$d"/queue/$q)" "$(cat /sys/block/"$l"/queue/$q)" "queue/$q inherited"
 done
 echo 1 >"$STAT/$d/reset"
-flush_before=$(diskstat "$l" 15)
+flush_before=$(diskstat "$l" 16)
 dd if=/dev/urandom of=/dev/mapper/dmp1 bs=64k count=4 oflag=direct conv=fsync status=none
-[ "$(diskstat "$l" 15)" -gt "$flush_before" ] || fail "the flush did not reach $l"
+[ "$(diskstat "$l" 16)" -gt "$flush_before" ] || fail "the flush did not reach $l"
 [ "$(stat_of "$d" flush_cnt)" -ge 1 ] || fail "flush not counted"
 blkdiscard -o 0 -l 1M /dev/mapper/dmp1
 [ "$(stat_of "$d" discard_cnt)" -ge 1 ] || fail "discard not counted"

@@ -29,7 +29,7 @@ expect_fail() {
 }
 
 # The kernel name (dm-N) of a dm device.
-kname() { basename "$(readlink -f "/dev/mapper/$1")"; }
+kname() { dmsetup info -c --noheadings -o blkdevname "$1"; }
 
 # Field N (1-based) of /sys/block/<dev>/stat.
 diskstat() { awk -v n="$2" '{ print $n }' "/sys/block/$1/stat"; }
