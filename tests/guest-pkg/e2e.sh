@@ -35,6 +35,12 @@ out=$state/out
 boot=${DMP_BOOT:-1}
 kver=$(uname -r)
 STAT=/sys/module/dmp/stat
+# The test bed's serial getty hangs up ttyS0, where this output goes, when it
+# starts during the test: mask it for this guest and reopen the console.
+if [ -d /run/systemd/system ]; then
+	systemctl mask --now serial-getty@ttyS0.service >/dev/null 2>&1
+	exec >/dev/ttyS0 2>&1
+fi
 echo "=== dmp package test, boot $boot, kernel $kver"
 
 pass() { echo "PASS $*"; echo "PASS $*" >>"$results"; }
@@ -231,7 +237,7 @@ fi
 
 if [ "$boot" = 2 ]; then
 	check "7.3 after reboot: systemd-modules-load loaded dmp at boot" \
-		cond "journalctl -b -u systemd-modules-load.service | grep -q \"Inserted module 'dmp'\""
+		cond "journalctl -b -u systemd-modules-load.service | grep -q \"Inserted module 'dmp'\" || { journalctl -b -u systemd-modules-load.service --no-pager; grep -r . /usr/lib/modules-load.d/ /etc/modules-load.d/; modinfo -n dmp; false; }"
 	check "dmptab.service is active" systemctl is-active dmptab.service
 	journalctl -b -u dmptab.service -u pkg-under.service --no-pager -o short-monotonic | tail -n 12 | sed 's/^/  journal| /'
 	check "dmptab created /dev/mapper/pkgboot at boot as a dmp device" \
@@ -243,7 +249,7 @@ if [ "$boot" = 2 ]; then
 	check "dmptab: the absent nofail device is not an error" \
 		cond "journalctl -b -u dmptab.service | grep -q 'pkgabsent not created (nofail)'"
 	check "dmptab removed /dev/mapper/pkgboot at the last shutdown" \
-		cond "journalctl -b -1 -u dmptab.service | grep -q 'removed /dev/mapper/pkgboot'"
+		cond "journalctl -b -1 -u dmptab.service | grep -q 'removed /dev/mapper/pkgboot' || { journalctl --list-boots --no-pager; journalctl -b -1 -u dmptab.service --no-pager | tail -n 15; false; }"
 	d=$(kname pkgboot)
 	check "an unprivileged user reads the boot-time device's files ($d)" as_user cat "$STAT/$d/summary"
 	check_working "7.3 after reboot"
@@ -280,7 +286,7 @@ if [ "$boot" = 3 ]; then
 	k2=$(cat "$state/k2" 2>/dev/null)
 	check "booted the second kernel ($k2)" test "$kver" = "$k2"
 	check "$kver: systemd-modules-load loaded dmp at boot" \
-		cond "journalctl -b -u systemd-modules-load.service | grep -q \"Inserted module 'dmp'\""
+		cond "journalctl -b -u systemd-modules-load.service | grep -q \"Inserted module 'dmp'\" || { journalctl -b -u systemd-modules-load.service --no-pager; false; }"
 	check "$kver: dmptab created /dev/mapper/pkgboot at boot" cond "dmsetup table pkgboot | grep -q ' dmp '"
 	check_working "$kver"
 	removal
