@@ -58,27 +58,44 @@ need_host_pkgs() {
 }
 
 # Run a command inside the build root with /proc, /sys, /dev and the cache
-# directory (at /cache) mounted, and unmount them again whatever happens.
-# One chroot at a time: the mounts are shared, so callers are serialised.
+# directory (at /cache) mounted. Several commands may run at once (a kernel
+# build and a module build): the mounts are shared and counted, set up by the
+# first user and removed by the last, whatever happens to the command.
 in_root() {
 	local root=$1; shift
 	local rc=0
-	exec {lockfd}>"$root.lock"
-	flock "$lockfd"
-	_root_umount "$root"
+	_root_users "$root" +1
 	# shellcheck disable=SC2064
-	trap "_root_umount '$root'" EXIT
-	mkdir -p "$root/cache"
-	mount -t proc proc "$root/proc"
-	mount --rbind /sys "$root/sys"; mount --make-rslave "$root/sys"
-	mount --rbind /dev "$root/dev"; mount --make-rslave "$root/dev"
-	mount --bind "$DMP_CACHE" "$root/cache"
+	trap "_root_users '$root' -1" EXIT
 	env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb \
 		chroot "$root" "$@" || rc=$?
-	_root_umount "$root"
+	_root_users "$root" -1
 	trap - EXIT
-	exec {lockfd}>&-
 	return $rc
+}
+
+# Adjust the count of commands using the root's mounts (under its lock);
+# mount on the first, unmount after the last.
+_root_users() {
+	local root=$1 delta=$2 n fd
+	exec {fd}>"$root.lock"
+	flock "$fd"
+	n=$(cat "$root.users" 2>/dev/null || echo 0)
+	# A count left by a killed command, or mounts gone: start again.
+	mountpoint -q "$root/proc" || n=0
+	if [ "$delta" = +1 ] && [ "$n" = 0 ]; then
+		_root_umount "$root"
+		mkdir -p "$root/cache"
+		mount -t proc proc "$root/proc"
+		mount --rbind /sys "$root/sys"; mount --make-rslave "$root/sys"
+		mount --rbind /dev "$root/dev"; mount --make-rslave "$root/dev"
+		mount --bind "$DMP_CACHE" "$root/cache"
+	fi
+	n=$((n + delta))
+	[ "$n" -lt 0 ] && n=0
+	echo "$n" >"$root.users"
+	[ "$n" = 0 ] && _root_umount "$root"
+	exec {fd}>&-
 }
 
 _root_umount() {
