@@ -71,7 +71,8 @@ finish() {
 next_boot() { # [KERNEL]
 	[ -n "${1:-}" ] && echo "$1" >/dmp/next-kernel
 	sync
-	systemctl reboot
+	# (no D-Bus in the guest: skip the wall message and the inhibitor query)
+	systemctl --no-wall --check-inhibitors=no reboot 2>/dev/null || reboot
 	sleep 600
 	fail "the guest did not reboot"; finish
 }
@@ -104,11 +105,15 @@ check_working() { # LABEL
 	check "$l: dmsetup create with a dmp table" cond \
 		"dmsetup create pkg-zero --table '0 20480 zero' && dmsetup create pkg-dmp --table '0 20480 dmp /dev/mapper/pkg-zero' && udevadm settle"
 	d=$(kname pkg-dmp)
-	dd if=/dev/mapper/pkg-dmp of=/dev/null bs=4096 count=10 iflag=direct status=none
 	check "$l: the new device's files are 0444 ($d)" \
 		cond "[ \$(stat -c %a $STAT/$d/read_cnt) = 444 ] && [ \$(stat -c %a $STAT/$d/summary) = 444 ]"
-	n=$(as_user cat "$STAT/$d/read_cnt" 2>&1)
-	check "$l: an unprivileged user reads $d/read_cnt (10 reads, got '$n')" test "$n" = 10
+	# udev's probe of the new device reads it too: count the difference.
+	local before after
+	before=$(as_user cat "$STAT/$d/read_cnt" 2>&1)
+	dd if=/dev/mapper/pkg-dmp of=/dev/null bs=4096 count=10 iflag=direct status=none
+	after=$(as_user cat "$STAT/$d/read_cnt" 2>&1)
+	check "$l: an unprivileged user reads $d/read_cnt: +10 after 10 reads ($before -> $after)" \
+		test "$((after - before))" = 10
 	check "$l: dmsetup table round-trips the dmp table" \
 		cond "dmsetup table pkg-dmp | grep -Eq '^0 20480 dmp [0-9]+:[0-9]+\$'"
 	check "$l: remove the device" dmsetup remove pkg-dmp pkg-zero
