@@ -13,6 +13,9 @@ use kernel::prelude::*;
 
 mod bindings;
 mod kapi;
+// Benchmark builds only (Kbuild DMP_MICROBENCH=y, scripts/bench).
+#[cfg(dmp_microbench)]
+mod microbench;
 mod registry;
 // Shared with the host crate dmp-stats, which uses more of it.
 #[allow(dead_code, unreachable_pub)]
@@ -34,6 +37,8 @@ module! {
 struct DmpModule {
     _target: target::Registration,
     _sysfs: sysfs::StatTree,
+    #[cfg(dmp_microbench)]
+    _microbench: microbench::Microbench,
 }
 
 impl kernel::Module for DmpModule {
@@ -44,6 +49,8 @@ impl kernel::Module for DmpModule {
         Ok(DmpModule {
             _target: target,
             _sysfs: sysfs,
+            #[cfg(dmp_microbench)]
+            _microbench: microbench::Microbench::new()?,
         })
     }
 }

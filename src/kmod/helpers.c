@@ -94,3 +94,56 @@ struct kobject *dmp_module_kobj(void)
 {
 	return &THIS_MODULE->mkobj.kobj;
 }
+
+/* Benchmark builds only: see helpers.h. */
+#ifdef DMP_ACCT_spinlock
+#include <linux/spinlock.h>
+
+static DEFINE_SPINLOCK(dmp_acct_spinlock);
+
+void dmp_acct_lock(void)
+{
+	spin_lock(&dmp_acct_spinlock);
+}
+
+void dmp_acct_unlock(void)
+{
+	spin_unlock(&dmp_acct_spinlock);
+}
+#endif
+
+#ifdef DMP_ACCT_percpu_batch
+void dmp_this_cpu_add3(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+		       size_t i2, u64 v2)
+{
+	this_cpu_add(base[i0], v0);
+	this_cpu_add(base[i1], v1);
+	this_cpu_add(base[i2], v2);
+}
+#endif
+
+#ifdef DMP_MICROBENCH
+#include <linux/smp.h>
+#include <linux/timekeeping.h>
+
+u64 dmp_ktime_get_ns(void)
+{
+	return ktime_get_ns();
+}
+
+/* Only called from an on_each_cpu() callback (interrupts off). */
+unsigned int dmp_smp_processor_id(void)
+{
+	return smp_processor_id();
+}
+
+unsigned int dmp_num_online_cpus(void)
+{
+	return num_online_cpus();
+}
+
+void dmp_on_each_cpu(void (*func)(void *info), void *info, int wait)
+{
+	on_each_cpu(func, info, wait);
+}
+#endif

@@ -35,4 +35,25 @@ void dmp_data_unlock(void);
 struct module *dmp_this_module(void);
 struct kobject *dmp_module_kobj(void);
 
+/*
+ * Benchmark builds only (Kbuild DMP_ACCOUNTING / DMP_MICROBENCH; scripts/bench).
+ * Not compiled into the dmp.ko that ships.
+ */
+#ifdef DMP_ACCT_spinlock
+/* The single global spinlock of the comparison variant (DEFINE_SPINLOCK). */
+void dmp_acct_lock(void);
+void dmp_acct_unlock(void);
+#endif
+#ifdef DMP_ACCT_percpu_batch
+/* Three this_cpu_add in one call (a bio's usual three increments). */
+void dmp_this_cpu_add3(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+		       size_t i2, u64 v2);
+#endif
+#ifdef DMP_MICROBENCH
+u64 dmp_ktime_get_ns(void);
+unsigned int dmp_smp_processor_id(void);
+unsigned int dmp_num_online_cpus(void);
+void dmp_on_each_cpu(void (*func)(void *info), void *info, int wait);
+#endif
+
 #endif

@@ -229,16 +229,21 @@ impl<T, G> Locked<T, G> {
 /// `NR_SLOTS` 64-bit counters per CPU. The I/O path adds to the current CPU's
 /// copy with `this_cpu_add` (one instruction, safe against preemption and
 /// interrupts, no cache line shared between CPUs); readers sum all copies.
+/// (Benchmark builds may replace it: see the end of this file.)
+#[cfg(not(dmp_acct_variant))]
 pub(crate) struct PerCpuSlots {
     base: NonNull<u64>,
 }
 
+#[cfg(not(dmp_acct_variant))]
 // SAFETY: the per-CPU area is only modified with this_cpu_add on the owning
 // CPU and read with volatile 64-bit loads; nothing else aliases it.
 unsafe impl Send for PerCpuSlots {}
+#[cfg(not(dmp_acct_variant))]
 // SAFETY: see `Send`; all methods take `&self` and are safe concurrently.
 unsafe impl Sync for PerCpuSlots {}
 
+#[cfg(not(dmp_acct_variant))]
 impl PerCpuSlots {
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: a plain allocation request; the result is checked for NULL.
@@ -249,6 +254,7 @@ impl PerCpuSlots {
     }
 
     /// Adds one bio's increments to this CPU's copy.
+    #[cfg(not(dmp_acct_percpu_batch))]
     #[inline]
     pub(crate) fn add(&self, update: &Update) {
         for (slot, value) in update.iter() {
@@ -285,6 +291,7 @@ impl PerCpuSlots {
     }
 }
 
+#[cfg(not(dmp_acct_variant))]
 impl Drop for PerCpuSlots {
     fn drop(&mut self) {
         // SAFETY: allocated by dmp_alloc_percpu_u64 and no longer used.
@@ -1271,4 +1278,169 @@ unsafe extern "C" fn prepare_ioctl_tramp<T: TargetOps>(
 ) -> c_int {
     // SAFETY: forwarded from dm core's call.
     unsafe { prepare_ioctl_common::<T>(ti, bdev) }
+}
+
+// ---------------------------------------------------------------------------
+// Benchmark builds only (Kbuild DMP_ACCOUNTING, DMP_MICROBENCH; scripts/bench).
+// None of this is compiled into the dmp.ko that ships.
+// ---------------------------------------------------------------------------
+
+/// Comparison variant: dmp's per-CPU counters, with the first three
+/// increments of a bio in one call to C instead of one call each.
+#[cfg(dmp_acct_percpu_batch)]
+impl PerCpuSlots {
+    #[inline]
+    pub(crate) fn add(&self, update: &Update) {
+        let mut items = [(0usize, 0u64); 4];
+        let mut n = 0;
+        for (slot, value) in update.iter().filter(|&(slot, _)| slot < NR_SLOTS) {
+            if let Some(item) = items.get_mut(n) {
+                *item = (slot, value);
+                n += 1;
+            }
+        }
+        let mut rest = items.get(..n).unwrap_or(&[]);
+        if let [x, y, z, tail @ ..] = rest {
+            // SAFETY: `base` is a live per-CPU array of NR_SLOTS u64 and the
+            // three slots are in range.
+            unsafe { b::dmp_this_cpu_add3(self.base.as_ptr(), x.0, x.1, y.0, y.1, z.0, z.1) };
+            rest = tail;
+        }
+        for &(slot, value) in rest {
+            // SAFETY: as above.
+            unsafe { b::dmp_this_cpu_add(self.base.as_ptr(), slot, value) };
+        }
+    }
+}
+
+/// Comparison variant: one set of counters shared by every CPU, protected by
+/// one global spinlock (the design of the earlier C modules).
+#[cfg(dmp_acct_spinlock)]
+pub(crate) struct PerCpuSlots {
+    slots: UnsafeCell<crate::stats::Slots>,
+}
+
+// SAFETY: the slots are only accessed with dmp_acct_lock held.
+#[cfg(dmp_acct_spinlock)]
+unsafe impl Sync for PerCpuSlots {}
+
+#[cfg(dmp_acct_spinlock)]
+impl PerCpuSlots {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(PerCpuSlots {
+            slots: UnsafeCell::new([0; NR_SLOTS]),
+        })
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, update: &Update) {
+        // SAFETY: a plain spin_lock; the I/O path never runs in hard IRQ
+        // context, and nothing sleeps before the unlock below.
+        unsafe { b::dmp_acct_lock() };
+        // SAFETY: the lock is held, so this is the only reference.
+        update.apply(unsafe { &mut *self.slots.get() });
+        // SAFETY: taken above by this task.
+        unsafe { b::dmp_acct_unlock() };
+    }
+
+    pub(crate) fn sum(&self) -> Counters {
+        // SAFETY: as in `add`.
+        unsafe { b::dmp_acct_lock() };
+        // SAFETY: the lock is held; a copy is taken.
+        let copy = unsafe { *self.slots.get() };
+        // SAFETY: taken above by this task.
+        unsafe { b::dmp_acct_unlock() };
+        Counters::from_slots(copy)
+    }
+}
+
+/// Comparison variant: one set of counters shared by every CPU, each slot a
+/// 64-bit atomic (one locked add per slot and bio).
+#[cfg(dmp_acct_atomic)]
+pub(crate) struct PerCpuSlots {
+    slots: [core::sync::atomic::AtomicU64; NR_SLOTS],
+}
+
+#[cfg(dmp_acct_atomic)]
+impl PerCpuSlots {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(PerCpuSlots {
+            slots: [const { core::sync::atomic::AtomicU64::new(0) }; NR_SLOTS],
+        })
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, update: &Update) {
+        for (slot, value) in update.iter() {
+            if let Some(s) = self.slots.get(slot) {
+                s.fetch_add(value, core::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn sum(&self) -> Counters {
+        let mut copy = [0u64; NR_SLOTS];
+        for (d, s) in copy.iter_mut().zip(self.slots.iter()) {
+            *d = s.load(core::sync::atomic::Ordering::Relaxed);
+        }
+        Counters::from_slots(copy)
+    }
+}
+
+/// Measurement variant: no statistics at all, to see what the target costs
+/// without them. Every counter reads 0.
+#[cfg(dmp_acct_none)]
+pub(crate) struct PerCpuSlots;
+
+#[cfg(dmp_acct_none)]
+impl PerCpuSlots {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(PerCpuSlots)
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, _update: &Update) {}
+
+    pub(crate) fn sum(&self) -> Counters {
+        Counters::from_slots([0; NR_SLOTS])
+    }
+}
+
+/// Monotonic clock in nanoseconds (`ktime_get_ns`).
+#[cfg(dmp_microbench)]
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: reads the clock; callable from any context.
+    unsafe { b::dmp_ktime_get_ns() }
+}
+
+/// Number of online CPUs.
+#[cfg(dmp_microbench)]
+pub(crate) fn online_cpus() -> u32 {
+    // SAFETY: reads cpu_online_mask's weight.
+    unsafe { b::dmp_num_online_cpus() }
+}
+
+/// Runs `f(cpu)` on every online CPU at the same time and returns when every
+/// call has returned (`on_each_cpu` with wait). `f` runs with interrupts off
+/// (in the IPI handler on the other CPUs), so it must not sleep and should
+/// not run for long.
+#[cfg(dmp_microbench)]
+pub(crate) fn run_on_each_cpu<F: Fn(u32) + Sync>(f: &F) {
+    let info = ptr::from_ref(f).cast_mut().cast::<c_void>();
+    // SAFETY: on_each_cpu with wait=1 returns only after `each_cpu_tramp::<F>`
+    // has returned on every CPU, so `info`, a `&F`, outlives every use; the
+    // call is made from process context (a sysfs store).
+    unsafe { b::dmp_on_each_cpu(Some(each_cpu_tramp::<F>), info, 1) };
+}
+
+#[cfg(dmp_microbench)]
+unsafe extern "C" fn each_cpu_tramp<F: Fn(u32) + Sync>(info: *mut c_void) {
+    // SAFETY: runs in on_each_cpu's callback with interrupts off, so the CPU
+    // cannot change under us.
+    let cpu = unsafe { b::dmp_smp_processor_id() };
+    // SAFETY: `info` is the live `&F` passed by `run_on_each_cpu::<F>` (see
+    // there); `F: Sync` allows the CPUs to share it.
+    if let Some(f) = unsafe { info.cast::<F>().as_ref() } {
+        f(cpu);
+    }
 }
