@@ -1,0 +1,454 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""The benchmark's guest side (scripts/bench runs it through scripts/vm-run).
+
+Everything runs in one boot, and every measurement is repeated in rounds with
+the cases interleaved (the order rotates each round) so that drift of the
+host shows as spread instead of as a difference between cases:
+
+* fio, direct I/O, 4 KiB random read and random write, iodepth 32, 1 job and
+  one job per CPU, on the raw null_blk device, dm-linear over it, dmp over it
+  and dmp built without statistics (DMP_ACCOUNTING=none);
+* fio on dmp (1 job, random read) with and without a reader of `volumes`;
+* with N dmp (and N dm-linear) devices: create and remove times, kernel memory
+  per device, the time to read every statistics file;
+* the accounting-path microbenchmark of each counter design, on 1 and on
+  every CPU (/sys/module/dmp/microbench/run of the benchmark builds).
+
+Results go to stdout as JSON between `=== dmp-bench: json begin/end` markers
+(one record per line); progress lines start with `bench:`. No timing makes it
+fail: only a step that cannot run does.
+"""
+
+import argparse
+import datetime
+import glob
+import itertools
+import mmap
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+STAT = "/sys/module/dmp/stat"
+MB_RUN = "/sys/module/dmp/microbench/run"
+NULLB = "/sys/kernel/config/nullb/dmpbench"
+VARIANT_KO = "/dmp/bench/dmp-{}.ko"
+ENV = dict(os.environ, DM_DISABLE_UDEV="1",
+           PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+NCPU = os.cpu_count() or 1
+
+
+def log(msg):
+    print(f"bench: {msg}", flush=True)
+
+
+def sh(*cmd, input=None, check=True):
+    r = subprocess.run(cmd, input=input, env=ENV, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}")
+    return r.stdout
+
+
+def write(path, value):
+    with open(path, "w") as f:
+        f.write(str(value))
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+# --- modules -----------------------------------------------------------------
+
+def unload_dmp():
+    if os.path.isdir("/sys/module/dmp"):
+        sh("rmmod", "dmp")
+
+
+def load_dmp(variant=None):
+    """The shipped dmp.ko (modprobe), or a benchmark variant (insmod)."""
+    unload_dmp()
+    if variant is None:
+        sh("modprobe", "dmp")
+    else:
+        sh("insmod", VARIANT_KO.format(variant))
+
+
+# --- devices -----------------------------------------------------------------
+
+def nullb_create():
+    """A null_blk device without memory backing; returns /dev/nullbN."""
+    if os.path.isdir(NULLB):
+        write(f"{NULLB}/power", 0)
+        os.rmdir(NULLB)
+    os.mkdir(NULLB)
+    # 16 GiB of address space, no memory behind it; completions in the
+    # submitting context (irqmode 0: the cheapest, most stable base device);
+    # one submission queue per CPU.
+    for k, v in [("size", 16384), ("memory_backed", 0), ("irqmode", 0),
+                 ("submit_queues", NCPU), ("hw_queue_depth", 128), ("blocksize", 512)]:
+        write(f"{NULLB}/{k}", v)
+    write(f"{NULLB}/power", 1)
+    # Newer kernels name the disk after the configfs directory, older ones
+    # nullb<index>.
+    names = [os.path.basename(NULLB), f"nullb{read(f'{NULLB}/index').strip()}"]
+    for _ in range(50):
+        for n in names:
+            if os.path.exists(f"/sys/block/{n}") and os.path.exists(f"/dev/{n}"):
+                return f"/dev/{n}"
+        time.sleep(0.1)
+    raise RuntimeError(f"none of /dev/{{{','.join(names)}}} appeared")
+
+
+def nullb_remove():
+    if os.path.isdir(NULLB):
+        write(f"{NULLB}/power", 0)
+        os.rmdir(NULLB)
+
+
+def sectors(dev):
+    return int(sh("blockdev", "--getsz", dev))
+
+
+def dm_create(name, table):
+    sh("dmsetup", "create", name, "--table", table)
+    return f"/dev/mapper/{name}"
+
+
+def dm_remove(*names):
+    if names:
+        sh("dmsetup", "remove", *names)
+
+
+def kname(name):
+    return sh("dmsetup", "info", "-c", "--noheadings", "-o", "blkdevname", name).strip()
+
+
+class Case:
+    """One device under test: set up before a fio run, torn down after."""
+
+    def __init__(self, name, base):
+        self.name, self.base = name, base
+        self.size = sectors(base)
+
+    def setup(self):
+        if self.name == "raw":
+            return self.base
+        if self.name == "dm-linear":
+            return dm_create("bench-linear", f"0 {self.size} linear {self.base} 0")
+        load_dmp("none" if self.name == "dmp-nostats" else None)
+        return dm_create("bench-dmp", f"0 {self.size} dmp {self.base}")
+
+    def teardown(self):
+        if self.name == "dm-linear":
+            dm_remove("bench-linear")
+        elif self.name in ("dmp", "dmp-nostats"):
+            dm_remove("bench-dmp")
+            unload_dmp()
+
+
+# --- fio ---------------------------------------------------------------------
+
+def fio(dev, rw, jobs, runtime, ramp):
+    out = sh("fio", "--name=bench", f"--filename={dev}", "--ioengine=libaio", "--direct=1",
+             f"--rw={rw}", "--bs=4k", "--iodepth=32", f"--numjobs={jobs}", "--group_reporting",
+             "--time_based", f"--runtime={runtime}", f"--ramp_time={ramp}", "--norandommap",
+             "--randrepeat=0", "--output-format=json")
+    job = json.loads(out[out.index("{"):])["jobs"][0]
+    part = job["read" if rw == "randread" else "write"]
+    return {"iops": part["iops"], "ios": part["total_ios"],
+            "clat_mean_ns": part.get("clat_ns", {}).get("mean"),
+            "usr_cpu": job.get("usr_cpu"), "sys_cpu": job.get("sys_cpu")}
+
+
+class Marks:
+    """Tells the host (bench/host-marks.py) when a measured run starts and
+    ends, so that it can note the QEMU process's CPU time at those moments.
+    The console is useless for that (an emulated UART, then buffered pipes
+    that deliver it all at the end), so a mark is written with O_DIRECT into
+    /dmp/bench/marks, a file that scripts/bench put in the payload image and
+    whose place in the image the host looks up and polls."""
+
+    def __init__(self, path="/dmp/bench/marks"):
+        self.fd = os.open(path, os.O_WRONLY | os.O_DIRECT)
+        self.buf = mmap.mmap(-1, 4096)  # page-aligned, as O_DIRECT needs
+        self.seq = itertools.count()
+
+    def mark(self, tag):
+        self.buf.seek(0)
+        self.buf.write(f"{tag}\n".encode().ljust(4096, b"\0"))
+        os.pwrite(self.fd, self.buf, 0)
+        time.sleep(0.05)  # the host polls every few milliseconds
+
+    def next_tag(self):
+        return f"fio{next(self.seq)}"
+
+
+MARKS = None
+
+
+def base_ios(base):
+    """Reads + writes completed by the base device (every case's I/O ends there)."""
+    f = read(f"/sys/block/{os.path.basename(base)}/stat").split()
+    return int(f[0]) + int(f[4])
+
+
+def rotate(seq, r):
+    r %= len(seq)
+    return seq[r:] + seq[:r]
+
+
+def fio_cases(a, base, emit):
+    devices = ["raw", "dm-linear", "dmp", "dmp-nostats"]
+    workloads = [(rw, j) for rw in ("randread", "randwrite") for j in sorted({1, NCPU})]
+    for rnd in range(a.rounds):
+        for rw, jobs in workloads:
+            for name in rotate(devices, rnd):
+                case = Case(name, base)
+                dev = case.setup()
+                tag = MARKS.next_tag()
+                try:
+                    i0 = base_ios(base)
+                    MARKS.mark(tag + "b")
+                    res = fio(dev, rw, jobs, a.runtime, a.ramp)
+                    MARKS.mark(tag + "e")
+                    res["ios_all"] = base_ios(base) - i0
+                finally:
+                    case.teardown()
+                rec = {"kind": "fio", "round": rnd, "rw": rw, "jobs": jobs, "device": name,
+                       "mark": tag, **res}
+                emit(rec)
+                log(f"round {rnd} {rw} jobs={jobs} {name}: {res['iops']:.0f} IOPS")
+
+
+# --- reading `volumes` while fio runs -------------------------------------------
+
+READER = r"""
+import sys, time
+path, period = sys.argv[1], float(sys.argv[2])
+n = 0
+print("ready", flush=True)
+t0 = time.monotonic()
+try:
+    while True:
+        with open(path, "rb") as f:
+            f.read()
+        n += 1
+        if period > 0:
+            time.sleep(period)
+except KeyboardInterrupt:
+    pass
+print(n / (time.monotonic() - t0))
+"""
+
+
+def reader_cases(a, base, emit):
+    """fio on dmp (randread, 1 job: the reader has a CPU of its own when the
+    guest has 2) with no reader, a reader of `volumes` every 10 ms, one
+    reading it flat out, and the same flat-out reader on the dm core's own
+    /sys/block/dm-N/stat as a control. Runs with the scale part's devices present."""
+    size = sectors(base)  # the shipped dmp.ko is loaded (scale())
+    dev = dm_create("bench-dmp", f"0 {size} dmp {base}")
+    kn = kname("bench-dmp")
+    cases = [("none", None, 0), ("volumes-100Hz", f"{STAT}/volumes", 0.01),
+             ("volumes-flat-out", f"{STAT}/volumes", 0), ("diskstat-flat-out", f"/sys/block/{kn}/stat", 0)]
+    try:
+        for rnd in range(a.rounds):
+            for name, path, period in rotate(cases, rnd):
+                proc = None
+                if path:
+                    proc = subprocess.Popen([sys.executable, "-c", READER, path, str(period)],
+                                            stdout=subprocess.PIPE, text=True)
+                    proc.stdout.readline()  # started (Python starts slowly under TCG)
+                try:
+                    res = fio(dev, "randread", 1, a.runtime, a.ramp)
+                finally:
+                    rate = None
+                    if proc:
+                        proc.send_signal(2)
+                        rate = float(proc.communicate()[0].strip() or 0)
+                emit({"kind": "reader", "round": rnd, "reader": name, "reads_per_s": rate, **res})
+                log(f"round {rnd} reader {name}: {res['iops']:.0f} IOPS"
+                    + (f", {rate:.0f} reads/s" if rate is not None else ""))
+    finally:
+        dm_remove("bench-dmp")
+
+
+# --- many devices --------------------------------------------------------------
+
+MEMINFO_KEYS = ("MemFree", "MemAvailable", "Slab", "SReclaimable", "SUnreclaim", "Percpu",
+                "KernelStack", "Shmem")
+
+
+def meminfo():
+    sh("sync")
+    write("/proc/sys/vm/drop_caches", 3)
+    time.sleep(0.5)
+    out = {}
+    for line in read("/proc/meminfo").splitlines():
+        k, v = line.split(":", 1)
+        if k in MEMINFO_KEYS:
+            out[k] = int(v.split()[0])
+    return out
+
+
+def many(kind, base, n):
+    """Creates n devices of `kind` in one dmsetup process, measures memory,
+    leaves them in place; returns (names, record)."""
+    names = [f"bench-{kind}-{i}" for i in range(n)]
+    tgt = "dmp" if kind == "dmp" else "linear"
+    arg = "" if kind == "dmp" else " 0"
+    spec = ";".join(f"{nm},,,rw,0 8 {tgt} {base}{arg}" for nm in names)
+    before = meminfo()
+    t0 = time.monotonic()
+    sh("dmsetup", "create", "--concise", spec)
+    t_create = time.monotonic() - t0
+    after = meminfo()
+    rec = {"create_s": t_create,
+           "mem_kib": {k: after[k] - before[k] for k in MEMINFO_KEYS if k in after and k in before}}
+    return names, rec
+
+
+def remove_many(names):
+    t0 = time.monotonic()
+    # One dmsetup process, in chunks to keep the command line short.
+    for i in range(0, len(names), 200):
+        dm_remove(*names[i:i + 200])
+    return time.monotonic() - t0
+
+
+def read_all_stats():
+    """Reads every readable statistics file under /sys/module/dmp/stat."""
+    files = [p for p in glob.glob(f"{STAT}/*/*") if not p.endswith("/reset")] + [f"{STAT}/volumes"]
+    t0 = time.monotonic()
+    nbytes = 0
+    for p in files:
+        with open(p, "rb") as f:
+            nbytes += len(f.read())
+    return len(files), nbytes, time.monotonic() - t0
+
+
+def time_reads(path, times):
+    ts = []
+    for _ in range(times):
+        t0 = time.monotonic()
+        with open(path, "rb") as f:
+            f.read()
+        ts.append(time.monotonic() - t0)
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def scale(a, base, emit, then):
+    """dm-linear first (for comparison), then dmp; with the dmp devices present
+    the statistics are read and `then()` runs (the reader cases)."""
+    load_dmp()
+    n = a.devices
+    names, lin = many("linear", base, n)
+    lin["remove_s"] = remove_many(names)
+    log(f"{n} dm-linear devices: create {lin['create_s']:.1f}s, remove {lin['remove_s']:.1f}s")
+
+    names, rec = many("dmp", base, n)
+    log(f"{n} dmp devices: create {rec['create_s']:.1f}s")
+    nfiles, nbytes, t_all = read_all_stats()
+    rec["read_all"] = {"files": nfiles, "bytes": nbytes, "seconds": t_all}
+    rec["volumes_read_s"] = time_reads(f"{STAT}/volumes", 21)
+    one = kname(names[0])
+    rec["device_summary_read_s"] = time_reads(f"{STAT}/{one}/summary", 21)
+    rec["diskstat_read_s"] = time_reads(f"/sys/block/{one}/stat", 21)
+    log(f"read {nfiles} statistics files in {t_all:.2f}s; volumes {rec['volumes_read_s'] * 1e3:.2f} ms")
+    try:
+        then()
+    finally:
+        rec["remove_s"] = remove_many(names)
+    log(f"{n} dmp devices: remove {rec['remove_s']:.1f}s")
+    emit({"kind": "scale", "devices": n, "dm-linear": lin, "dmp": rec})
+    unload_dmp()
+
+
+# --- accounting microbenchmark ---------------------------------------------------------
+
+def micro(a, emit):
+    variants = ["percpu", "percpu_batch", "spinlock", "atomic", "none"]
+    for rnd in range(a.rounds):
+        for v in rotate(variants, rnd):
+            load_dmp(v)
+            try:
+                for cpus in sorted({1, NCPU}):
+                    write(MB_RUN, f"{a.calls} {cpus}")
+                    line = read(MB_RUN).split()
+                    f = dict(kv.split("=", 1) for kv in line)
+                    el = [int(x) for x in f["elapsed_ns"].split(",")]
+                    rec = {"kind": "micro", "round": rnd, "variant": f["variant"], "cpus": int(f["cpus"]),
+                           "calls": int(f["calls"]), "exact": f["exact"] == "1", "elapsed_ns": el,
+                           "ns_per_call": sum(el) / len(el) / int(f["calls"])}
+                    emit(rec)
+                    log(f"round {rnd} micro {v} cpus={cpus}: {rec['ns_per_call']:.1f} ns/call"
+                        f" (exact={rec['exact']})")
+            finally:
+                unload_dmp()
+
+
+# --- main -----------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runtime", type=int, default=10)
+    ap.add_argument("--ramp", type=int, default=2)
+    ap.add_argument("--devices", type=int, default=1000)
+    ap.add_argument("--calls", type=int, default=1000000)
+    ap.add_argument("--mode", default="full")
+    a = ap.parse_args()
+
+    records = []
+    started = time.monotonic()
+
+    def emit(rec):
+        records.append(rec)
+
+    meta = {"kernel": platform.release(), "cpus": NCPU,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "mode": a.mode, "rounds": a.rounds, "runtime_s": a.runtime, "ramp_s": a.ramp,
+            "devices": a.devices, "calls": a.calls,
+            "fio": sh("fio", "--version").strip(),
+            "cpu_model": next((l.split(":", 1)[1].strip() for l in read("/proc/cpuinfo").splitlines()
+                               if l.startswith("model name")), "?")}
+    log(f"kernel {meta['kernel']}, {NCPU} CPUs, {a.rounds} rounds, {a.runtime}s per case")
+    global MARKS
+    MARKS = Marks()
+    unload_dmp()
+    base = nullb_create()
+    meta["base_device"] = {"path": base, **{k: read(f"{NULLB}/{k}").strip() for k in
+                           ("size", "memory_backed", "irqmode", "submit_queues", "hw_queue_depth",
+                            "queue_mode", "blocksize", "completion_nsec")}}
+    failed = None
+    try:
+        steps = [("microbenchmark", lambda: micro(a, emit)),
+                 ("fio", lambda: fio_cases(a, base, emit)),
+                 ("scale", lambda: scale(a, base, emit, lambda: reader_cases(a, base, emit)))]
+        for name, step in steps:
+            log(f"--- {name}")
+            step()
+    except Exception as e:  # report what ran; the host says the run failed
+        failed = f"{type(e).__name__}: {e}"
+        log(f"FAILED: {failed}")
+    finally:
+        sh("dmsetup", "remove_all", check=False)
+        unload_dmp()
+        nullb_remove()
+    meta["guest_seconds"] = round(time.monotonic() - started)
+    print("=== dmp-bench: json begin")
+    print(json.dumps({"meta": meta}))
+    for r in records:
+        print(json.dumps(r))
+    print("=== dmp-bench: json end", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
