@@ -90,7 +90,7 @@ kname() { basename "$(readlink -f "/dev/mapper/$1")"; }
 
 # The usual checks once dmp is installed and loaded for the running kernel.
 check_working() { # LABEL
-	local l=$1 d n
+	local l=$1 d
 	check "$l: dkms reports dmp $version installed for $kver" \
 		cond "dkms status -m dmp -v $version -k $kver | grep -q ': installed'"
 	check "$l: dmp is loaded" test -d /sys/module/dmp
@@ -242,7 +242,7 @@ fi
 
 if [ "$boot" = 2 ]; then
 	check "7.3 after reboot: systemd-modules-load loaded dmp at boot" \
-		cond "journalctl -b --no-pager | grep -q \"systemd-modules-load.*Inserted module 'dmp'\" || { journalctl -b --no-pager | grep -iE "modules-load|dmp" | head -n 20; grep -r . /usr/lib/modules-load.d/ /etc/modules-load.d/; modinfo -n dmp; false; }"
+		cond "journalctl -b --no-pager | grep -q \"systemd-modules-load.*Inserted module 'dmp'\" || { journalctl -b --no-pager | grep -iE 'modules-load|dmp' | head -n 20; grep -r . /usr/lib/modules-load.d/ /etc/modules-load.d/; modinfo -n dmp; false; }"
 	check "dmptab.service is active" systemctl is-active dmptab.service
 	journalctl -b -u dmptab.service -u pkg-under.service --no-pager -o short-monotonic | tail -n 12 | sed 's/^/  journal| /'
 	check "dmptab created /dev/mapper/pkgboot at boot as a dmp device" \
@@ -289,7 +289,7 @@ if [ "$boot" = 3 ]; then
 	k2=$(cat "$state/k2" 2>/dev/null)
 	check "booted the second kernel ($k2)" test "$kver" = "$k2"
 	check "$kver: systemd-modules-load loaded dmp at boot" \
-		cond "journalctl -b --no-pager | grep -q \"systemd-modules-load.*Inserted module 'dmp'\" || { journalctl -b --no-pager | grep -iE "modules-load|dmp" | head -n 20; false; }"
+		cond "journalctl -b --no-pager | grep -q \"systemd-modules-load.*Inserted module 'dmp'\" || { journalctl -b --no-pager | grep -iE 'modules-load|dmp' | head -n 20; false; }"
 	check "$kver: dmptab created /dev/mapper/pkgboot at boot" cond "dmsetup table pkgboot | grep -q ' dmp '"
 	# dmptab.service first ran in boot 2 (the package enables it, /etc/dmptab
 	# was written in boot 1): its stop at boot 2's shutdown is in the journal.
