@@ -35,8 +35,8 @@ out=$state/out
 boot=${DMP_BOOT:-1}
 kver=$(uname -r)
 STAT=/sys/module/dmp/stat
-# The test bed's serial getty hangs up ttyS0, where this output goes, when it
-# starts during the test: mask it for this guest and reopen the console.
+# A serial getty would hang up ttyS0, where this output goes, if it started
+# during the test (the test bed's image has none): make sure of it.
 if [ -d /run/systemd/system ]; then
 	systemctl mask --now serial-getty@ttyS0.service >/dev/null 2>&1
 	exec >/dev/ttyS0 2>&1
@@ -275,11 +275,21 @@ if [ "$boot" = 2 ]; then
 	cp -r "/dmp/modules/$k2/." "/lib/modules/$k2/"
 	rm -f "/lib/modules/$k2/extra/dmp.ko"
 	depmod -a "$k2"
-	s=$(date +%s)
-	apt-get install -y -q "$(headers_deb "$k2")" "$(librust_deb "$k2")" >"$state/apt-k2.log" 2>&1
+	# Headers first, without the Rust metadata: DKMS cannot build, and the
+	# package's kernel hook says why before DKMS fails (as DKMS does, the
+	# headers' configuration fails with it).
+	apt-get install -y -q "$(headers_deb "$k2")" >"$state/apt-k2-norust.log" 2>&1
 	rc=$?
+	grep -E 'dmp-dkms:|dmp:|Autoinstall|rror' "$state/apt-k2-norust.log" | sed 's/^/  apt| /'
+	check "headers of $k2 without linux-lib-rust: the kernel hook names linux-lib-rust-$k2 (apt exit $rc)" \
+		cond "grep -q 'dmp cannot be built for kernel $k2' $state/apt-k2-norust.log && grep -q 'apt install linux-lib-rust-$k2' $state/apt-k2-norust.log"
+	s=$(date +%s)
+	apt-get install -y -q "$(librust_deb "$k2")" >"$state/apt-k2.log" 2>&1
+	rc=$?
+	dpkg --configure -a >>"$state/apt-k2.log" 2>&1 || rc=$?
 	tail -n 8 "$state/apt-k2.log" | sed 's/^/  apt| /'
-	check "install the headers of $k2 (exit $rc, $(( $(date +%s) - s ))s with the DKMS build)" test "$rc" = 0
+	check "then linux-lib-rust-$k2: the headers configure, DKMS builds (exit $rc, $(( $(date +%s) - s ))s)" \
+		cond "[ $rc = 0 ] && dpkg -l linux-headers-$k2 linux-lib-rust-$k2 | grep -c '^ii' | grep -qx 2"
 	check "DKMS built and installed dmp for $k2 from the headers' hook" \
 		cond "dkms status -m dmp -v $version -k $k2 | grep -q ': installed'"
 	echo "$k2" >"$state/k2"

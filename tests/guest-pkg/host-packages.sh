@@ -41,7 +41,8 @@ check "rpm: /usr/src/dmp-$version holds exactly module_files" \
 check "deb and rpm install the same files (but the deb's /usr/share/doc)" \
 	cond "diff <(grep -v '^/usr/share/doc/' $tmp/deb-files) $tmp/rpm-files"
 for f in /usr/lib/udev/rules.d/60-dmp.rules /etc/modprobe.d/dmp.conf /usr/lib/modules-load.d/dmp.conf \
-	/etc/dmptab /usr/sbin/dmptab /usr/lib/systemd/system/dmptab.service /usr/lib/dmp/dmp-dkms /usr/lib/dmp/dmp-stat-perms; do
+	/etc/dmptab /usr/sbin/dmptab /usr/lib/systemd/system/dmptab.service /usr/lib/dmp/dmp-dkms /usr/lib/dmp/dmp-stat-perms \
+	/etc/kernel/header_postinst.d/00-dmp /etc/kernel/postinst.d/00-dmp; do
 	check "both ship $f" cond "grep -qxF $f $tmp/deb-files && grep -qxF $f $tmp/rpm-files"
 done
 dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/src/dmp-$version/dkms.conf" >"$tmp/dkms.conf"
@@ -59,8 +60,8 @@ for d in 'dkms (>= 3.0.11)' make gcc rustc bindgen 'linux-headers-generic | linu
 	check "deb Depends: $d" cond "echo '$depends' | tr ',' '\n' | sed 's/^ *//' | grep -qxF '$d'"
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xf - -C "$tmp" ./conffiles ./postinst ./prerm ./postrm
-check "deb conffiles: /etc/dmptab and /etc/modprobe.d/dmp.conf" \
-	cond "[ \"\$(sort $tmp/conffiles | tr '\n' ' ')\" = '/etc/dmptab /etc/modprobe.d/dmp.conf ' ]"
+check "deb conffiles: /etc/dmptab, /etc/modprobe.d/dmp.conf, the kernel hooks" \
+	cond "[ \"\$(sort $tmp/conffiles | tr '\n' ' ')\" = '/etc/dmptab /etc/kernel/header_postinst.d/00-dmp /etc/kernel/postinst.d/00-dmp /etc/modprobe.d/dmp.conf ' ]"
 for s in postinst prerm postrm; do
 	check "deb $s: version filled in, valid sh" \
 		cond "grep -q 'ver=\"$version\"' $tmp/$s && ! grep -q MODULE_VERSION $tmp/$s && sh -n $tmp/$s"
@@ -78,8 +79,8 @@ rpm -qp --requires "$rpmf" 2>/dev/null >"$tmp/requires"
 for r in 'dkms >= 3.0.11' make gcc kernel-devel rust rust-src bindgen-cli clang; do
 	check "rpm Requires: $r" grep -qxF "$r" "$tmp/requires"
 done
-check "rpm config files (noreplace): /etc/dmptab, /etc/modprobe.d/dmp.conf" \
-	cond "[ \"\$(rpm -qp --configfiles $rpmf 2>/dev/null | sort | tr '\n' ' ')\" = '/etc/dmptab /etc/modprobe.d/dmp.conf ' ] && rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' $rpmf 2>/dev/null | grep -q '^cn /etc/dmptab'"
+check "rpm config files (noreplace): /etc/dmptab, /etc/modprobe.d/dmp.conf, the kernel hooks" \
+	cond "[ \"\$(rpm -qp --configfiles $rpmf 2>/dev/null | sort | tr '\n' ' ')\" = '/etc/dmptab /etc/kernel/header_postinst.d/00-dmp /etc/kernel/postinst.d/00-dmp /etc/modprobe.d/dmp.conf ' ] && rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' $rpmf 2>/dev/null | grep -q '^cn /etc/dmptab'"
 rpm -qp --scripts "$rpmf" >"$tmp/scripts" 2>/dev/null
 check "rpm has %post, %preun and %postun" \
 	cond "grep -q '^postinstall scriptlet' $tmp/scripts && grep -q '^preuninstall scriptlet' $tmp/scripts && grep -q '^postuninstall scriptlet' $tmp/scripts"
