@@ -9,7 +9,11 @@ host shows as spread instead of as a difference between cases:
 * fio, direct I/O, 4 KiB random read and random write, iodepth 32, 1 job and
   one job per CPU, on the raw null_blk device, dm-linear over it, dmp over it
   and dmp built without statistics (DMP_ACCOUNTING=none);
-* fio on dmp (1 job, random read) with and without a reader of `volumes`;
+* the same fio workloads with raw, dm-linear and dmp driven at the same time
+  (one fio run, one group per device, sharing the CPUs): ratios immune to
+  the host's drift;
+* fio on dmp and dm-linear at once (1 job each, random read, CPU 0) with and
+  without a reader of `volumes` on the other CPU;
 * with N dmp (and N dm-linear) devices: create and remove times, kernel memory
   per device, the time to read every statistics file;
 * the accounting-path microbenchmark of each counter design, on 1 and on
@@ -225,6 +229,49 @@ def fio_cases(a, base, emit):
                 log(f"round {rnd} {rw} jobs={jobs} {name}: {res['iops']:.0f} IOPS")
 
 
+# --- head to head: the devices driven at the same time, sharing the CPUs ---------
+
+def fio_together(devs, rw, jobs, runtime, ramp):
+    """One fio run with one reporting group per device, all at once, each
+    group's jobs spread over the same CPUs (1 job: all on CPU 0). fio jobs on
+    null_blk with completion in the submitter's context are CPU-bound, so
+    the guest's scheduler gives each the same CPU time and the IOPS ratio of
+    two groups is the inverse ratio of their CPU cost per I/O; and since the
+    groups run at the same moment, a busy host slows them all alike."""
+    cpus = "0" if jobs == 1 else f"0-{jobs - 1}"
+    lines = ["[global]", "ioengine=libaio", "direct=1", f"rw={rw}", "bs=4k", "iodepth=32",
+             "time_based", f"runtime={runtime}", f"ramp_time={ramp}", "norandommap",
+             "randrepeat=0", "group_reporting", f"cpus_allowed={cpus}", "cpus_allowed_policy=split"]
+    for i, (name, dev) in enumerate(devs.items()):
+        lines += ["", f"[{name}]", f"filename={dev}", f"numjobs={jobs}"]
+        if i:
+            lines.append("new_group")
+    with open("/tmp/bench-together.fio", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    out = sh("fio", "--output-format=json", "/tmp/bench-together.fio")
+    part = "read" if rw == "randread" else "write"
+    return {j["jobname"]: j[part]["iops"] for j in json.loads(out[out.index("{"):])["jobs"]}
+
+
+def together_cases(a, base, emit):
+    load_dmp()
+    size = sectors(base)
+    devs = {"raw": base,
+            "dm-linear": dm_create("bench-linear", f"0 {size} linear {base} 0"),
+            "dmp": dm_create("bench-dmp", f"0 {size} dmp {base}")}
+    workloads = [(rw, j) for rw in ("randread", "randwrite") for j in sorted({1, NCPU})]
+    try:
+        for rnd in range(a.rounds):
+            for rw, jobs in rotate(workloads, rnd):
+                iops = fio_together(devs, rw, jobs, a.runtime, a.ramp)
+                emit({"kind": "together", "round": rnd, "rw": rw, "jobs": jobs, "iops": iops})
+                log(f"round {rnd} together {rw} jobs={jobs}: "
+                    + ", ".join(f"{k} {v:.0f}" for k, v in iops.items()))
+    finally:
+        dm_remove("bench-linear", "bench-dmp")
+        unload_dmp()
+
+
 # --- reading `volumes` while fio runs -------------------------------------------
 
 READER = r"""
@@ -247,12 +294,16 @@ print(n / (time.monotonic() - t0))
 
 
 def reader_cases(a, base, emit):
-    """fio on dmp (randread, 1 job: the reader has a CPU of its own when the
-    guest has 2) with no reader, a reader of `volumes` every 10 ms, one
-    reading it flat out, and the same flat-out reader on the dm core's own
-    /sys/block/dm-N/stat as a control. Runs with the scale part's devices present."""
+    """Does reading `volumes` slow dmp's I/O? fio random read on a dmp device
+    and on a dm-linear device at once, both on CPU 0 (the control: the same
+    host load, the same CPU), while a reader on CPU 1 reads `volumes` every
+    10 ms, or flat out, or (control for the reader itself) the dm core's
+    /sys/block/dm-N/stat flat out. Interference shows as dmp / dm-linear
+    falling below its value without a reader. Runs while the scale part's
+    devices exist, so each `volumes` read sums all of them."""
     size = sectors(base)  # the shipped dmp.ko is loaded (scale())
-    dev = dm_create("bench-dmp", f"0 {size} dmp {base}")
+    devs = {"dm-linear": dm_create("bench-linear", f"0 {size} linear {base} 0"),
+            "dmp": dm_create("bench-dmp", f"0 {size} dmp {base}")}
     kn = kname("bench-dmp")
     cases = [("none", None, 0), ("volumes-100Hz", f"{STAT}/volumes", 0.01),
              ("volumes-flat-out", f"{STAT}/volumes", 0), ("diskstat-flat-out", f"/sys/block/{kn}/stat", 0)]
@@ -261,21 +312,21 @@ def reader_cases(a, base, emit):
             for name, path, period in rotate(cases, rnd):
                 proc = None
                 if path:
-                    proc = subprocess.Popen([sys.executable, "-c", READER, path, str(period)],
-                                            stdout=subprocess.PIPE, text=True)
+                    proc = subprocess.Popen(["taskset", "-c", str(NCPU - 1), sys.executable, "-c",
+                                             READER, path, str(period)], stdout=subprocess.PIPE, text=True)
                     proc.stdout.readline()  # started (Python starts slowly under TCG)
                 try:
-                    res = fio(dev, "randread", 1, a.runtime, a.ramp)
+                    iops = fio_together(devs, "randread", 1, a.runtime, a.ramp)
                 finally:
                     rate = None
                     if proc:
                         proc.send_signal(2)
                         rate = float(proc.communicate()[0].strip() or 0)
-                emit({"kind": "reader", "round": rnd, "reader": name, "reads_per_s": rate, **res})
-                log(f"round {rnd} reader {name}: {res['iops']:.0f} IOPS"
+                emit({"kind": "reader", "round": rnd, "reader": name, "reads_per_s": rate, "iops": iops})
+                log(f"round {rnd} reader {name}: dmp {iops['dmp']:.0f}, dm-linear {iops['dm-linear']:.0f} IOPS"
                     + (f", {rate:.0f} reads/s" if rate is not None else ""))
     finally:
-        dm_remove("bench-dmp")
+        dm_remove("bench-linear", "bench-dmp")
 
 
 # --- many devices --------------------------------------------------------------
@@ -345,9 +396,16 @@ def time_reads(path, times):
 
 def scale(a, base, emit, then):
     """dm-linear first (for comparison), then dmp; with the dmp devices present
-    the statistics are read and `then()` runs (the reader cases)."""
+    the statistics are read and `then()` runs (the reader cases). One
+    unmeasured create/remove pass of each kind first, so that neither is
+    charged for growing the kernel's caches (slab, per-CPU chunks)."""
     load_dmp()
     n = a.devices
+    warm = {}
+    for kind in ("linear", "dmp"):
+        names, warm[kind] = many(kind, base, n)
+        warm[kind]["remove_s"] = remove_many(names)
+    log(f"warm-up: {n} dm-linear and {n} dmp devices created and removed")
     names, lin = many("linear", base, n)
     lin["remove_s"] = remove_many(names)
     log(f"{n} dm-linear devices: create {lin['create_s']:.1f}s, remove {lin['remove_s']:.1f}s")
@@ -366,7 +424,9 @@ def scale(a, base, emit, then):
     finally:
         rec["remove_s"] = remove_many(names)
     log(f"{n} dmp devices: remove {rec['remove_s']:.1f}s")
-    emit({"kind": "scale", "devices": n, "dm-linear": lin, "dmp": rec})
+    emit({"kind": "scale", "devices": n, "dm-linear": lin, "dmp": rec,
+          "warmup": {"dm-linear": warm["linear"], "dmp": warm["dmp"]},
+          "possible_cpus": read("/sys/devices/system/cpu/possible").strip()})
     unload_dmp()
 
 
@@ -430,6 +490,7 @@ def main():
     try:
         steps = [("microbenchmark", lambda: micro(a, emit)),
                  ("fio", lambda: fio_cases(a, base, emit)),
+                 ("fio, devices head to head", lambda: together_cases(a, base, emit)),
                  ("scale", lambda: scale(a, base, emit, lambda: reader_cases(a, base, emit)))]
         for name, step in steps:
             log(f"--- {name}")
