@@ -254,7 +254,7 @@ def fio_together(devs, rw, jobs, runtime, ramp):
 
 
 def together_cases(a, base, emit):
-    load_dmp()
+    load_dmp(a.together_variant or None)
     size = sectors(base)
     devs = {"raw": base,
             "dm-linear": dm_create("bench-linear", f"0 {size} linear {base} 0"),
@@ -268,7 +268,8 @@ def together_cases(a, base, emit):
                 # rotates too, so that no device always starts last.
                 order = rotate(names, rnd + i)
                 iops = fio_together({n: devs[n] for n in order}, rw, jobs, a.runtime, a.ramp)
-                emit({"kind": "together", "round": rnd, "rw": rw, "jobs": jobs, "iops": iops})
+                emit({"kind": "together", "round": rnd, "rw": rw, "jobs": jobs, "iops": iops,
+                      "dmp_variant": a.together_variant or "shipped"})
                 log(f"round {rnd} together {rw} jobs={jobs}: "
                     + ", ".join(f"{k} {v:.0f}" for k, v in iops.items()))
     finally:
@@ -468,6 +469,8 @@ def main():
     ap.add_argument("--calls", type=int, default=1000000)
     ap.add_argument("--mode", default="full")
     ap.add_argument("--only", default="", help="comma-separated step names (prefixes) to run")
+    ap.add_argument("--together-variant", default="",
+                    help="benchmark build of dmp.ko for the head-to-head step (e.g. none)")
     a = ap.parse_args()
 
     records = []
