@@ -168,8 +168,8 @@ def render_md(s, host_seconds):
       + (f", whole run {host_seconds} s." if host_seconds else "."))
     w("")
     w("**Under TCG (no KVM) every figure is the speed of an emulated CPU: only the ratios between "
-      "cases mean anything, not the absolute IOPS or nanoseconds.** The host also runs other work "
-      "(builds, other guests), so the cases are interleaved and rotated in every round; the spread "
+      "cases mean anything, not the absolute IOPS or nanoseconds.** The host's other work (and "
+      "TCG's own jitter) moves clock-time figures, so the cases are interleaved and rotated in every round; the spread "
       "((max − min) / median over the rounds) shows the drift.")
     w("")
     b = m.get("base_device", {})
@@ -337,14 +337,20 @@ def render_md(s, host_seconds):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("raw")
+    ap.add_argument("raw", help="the guest's JSON records, or a results.json to render again")
     ap.add_argument("--md", required=True)
     ap.add_argument("--json", required=True)
     ap.add_argument("--host-seconds", type=int)
     ap.add_argument("--marks", help="host CPU time at the guest's marks (bench/host-marks.py)")
     ap.add_argument("--notes", help="markdown appended as the closing notes (bench/notes.md)")
     a = ap.parse_args()
-    lines = [json.loads(l) for l in open(a.raw) if l.strip().startswith("{")]
+    try:
+        # A results.json written before: render it again (e.g. with new notes).
+        with open(a.raw) as f:
+            old = json.load(f)
+        lines = [{"meta": old["summary"]["meta"]}] + old["records"]
+    except (ValueError, KeyError, TypeError):
+        lines = [json.loads(l) for l in open(a.raw) if l.strip().startswith("{")]
     meta = next((l["meta"] for l in lines if "meta" in l), None)
     if meta is None:
         sys.exit("render: no meta record")
