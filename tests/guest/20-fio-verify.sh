@@ -17,7 +17,7 @@ nullb_off() {
 		rmdir "$nullb" 2>/dev/null || true
 	fi
 }
-trap 'rc=$?; [ $rc = 0 ] || { echo "  (exit $rc at line $LINENO)" >&2; dmsetup remove_all >/dev/null 2>&1; nullb_off; }' EXIT
+trap 'rc=$?; [ $rc = 0 ] || { echo "  (exit $rc at line $LINENO)" >&2; cleanup_all >/dev/null 2>&1 || true; nullb_off; }' EXIT
 
 modprobe dmp
 # null_blk is built in: configure a memory-backed instance through configfs.

@@ -84,4 +84,6 @@ check_exact() {
 	assert_eq "$(stat_of "$d" discard_bytes)" "$(( $(diskstat "$d" 14) * 512 ))" "$d discard bytes vs diskstats"
 }
 
-trap 'rc=$?; [ $rc = 0 ] || echo "  (exit $rc at line $LINENO)" >&2' EXIT
+# A failing test also removes what it created, so that the next test starts
+# from a clean guest (the runner still reports anything a test leaves behind).
+trap 'rc=$?; if [ $rc != 0 ]; then echo "  (exit $rc at line $LINENO)" >&2; cleanup_all >/dev/null 2>&1 || true; fi' EXIT
