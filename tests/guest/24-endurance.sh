@@ -106,8 +106,8 @@ class Slabs:
     # open and close of a sysfs file allocates a kernfs_open_node (72 bytes,
     # kmalloc-96) and frees it with kfree_rcu(), which holds it for seconds:
     # opening two files per cache per round kept a few hundred of them in
-    # flight, and on 6.12 kmalloc-96 then seemed to move by -100..+400
-    # objects between two idle samples.
+    # flight: between two samples of an idle 6.12 guest kmalloc-96 seemed to
+    # move by up to 200 objects (CI once failed on +395).
     #
     # Reading a cache's objects file allocates 8 bytes (show_slab_objects'
     # kcalloc), after the shrink: for kmalloc-8 that takes a partly used slab
@@ -116,15 +116,20 @@ class Slabs:
     def __init__(self):
         with open("/proc/sys/vm/drop_caches", "w") as f:
             f.write("4")                         # settle() drops caches: log that once only
+        self.info = os.open("/proc/slabinfo", os.O_RDONLY)
         self.files = {}                          # cache: (shrink fd, objects fd)
-        self.slabinfo = os.open("/proc/slabinfo", os.O_RDONLY)
-        with open("/proc/slabinfo") as f:        # merged caches appear once
-            for line in f.readlines()[2:]:
-                self.open(line.split()[0])
+        for cache in self.slabinfo():            # merged caches appear once
+            self.open(cache)
+
+    def slabinfo(self):
+        # {cache: active objects}, re-reading the open /proc/slabinfo.
+        text = b""
+        while chunk := os.pread(self.info, 1 << 16, len(text)):
+            text += chunk
+        return {w[0]: int(w[1]) for w in map(str.split, text.decode().splitlines()[2:])}
 
     def open(self, cache):
         d = f"/sys/kernel/slab/{cache}"
-        self.files.pop(cache, None)
         try:
             shrink = os.open(f"{d}/shrink", os.O_WRONLY)
         except OSError:
@@ -134,34 +139,24 @@ class Slabs:
         except OSError:
             os.close(shrink)
 
-    def in_use(self, cache):
+    def read(self, cache):
         shrink, objects = self.files[cache]
-        for again in (True, False):
-            try:
-                os.pwrite(shrink, b"1", 0)
-                if cache == "kmalloc-8":
-                    return self.active_objs(cache)
-                return int(os.pread(objects, 64, 0).split()[0])
-            except OSError as e:
-                if e.errno != errno.ENODEV or not again:
-                    raise
-            # ENODEV: the cache was destroyed (and perhaps created again).
-            os.close(shrink)
-            os.close(objects)
-            self.open(cache)
-            if cache not in self.files:
-                return None
-            shrink, objects = self.files[cache]
+        os.pwrite(shrink, b"1", 0)
+        if cache == "kmalloc-8":
+            return self.slabinfo()[cache]
+        return int(os.pread(objects, 64, 0).split()[0])
 
-    def active_objs(self, cache):
-        text = b""
-        while chunk := os.pread(self.slabinfo, 1 << 16, len(text)):
-            text += chunk
-        for line in text.decode().splitlines():
-            w = line.split()
-            if w[0] == cache:
-                return int(w[1])
-        sys.exit(f"{cache} is not in /proc/slabinfo")
+    def in_use(self, cache):
+        try:
+            return self.read(cache)
+        except OSError as e:
+            if e.errno != errno.ENODEV:
+                raise
+        # The cache was destroyed (and perhaps created again).
+        for fd in self.files.pop(cache):
+            os.close(fd)
+        self.open(cache)
+        return self.read(cache) if cache in self.files else None
 
     def sample(self, rounds=5):
         # Objects in use per cache: the smallest count over a few rounds. A

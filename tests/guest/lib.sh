@@ -85,5 +85,6 @@ check_exact() {
 }
 
 # A failing test also removes what it created, so that the next test starts
-# from a clean guest (the runner still reports anything a test leaves behind).
+# from a clean guest (a passing test that leaves something behind still fails
+# in the runner).
 trap 'rc=$?; if [ $rc != 0 ]; then echo "  (exit $rc at line $LINENO)" >&2; cleanup_all >/dev/null 2>&1 || true; fi' EXIT
