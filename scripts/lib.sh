@@ -40,21 +40,121 @@ cache_key() {
 	} | sha256sum | cut -c1-16
 }
 
-# Install host packages that are missing (Debian host, root).
+# Host tools, checked by command, installed when missing (Debian host, root).
+#
+#   need_host_pkgs PKG[:CMD[,CMD...]]...
+#
+# PKG is a Debian package, CMD the commands the scripts run from it (a PKG
+# without commands is checked by its dpkg status only). What counts is the
+# command on PATH, not the package's status: a command that is missing although
+# dpkg says its package is installed is named and the package reinstalled.
+# Everything missing is installed in one apt transaction. apt may remove a
+# package to install another (bookworm's qemu-system-x86 removes a backported
+# qemu-utils, and qemu-img with it): the transaction is simulated first, and
+# every package it would remove that is asked for here is installed in the same
+# transaction at the registry's version, so that it stays; removing anything
+# else is refused. Afterwards every command is checked again; one still missing
+# is a clear error naming it and its package, never a "command not found" later.
 need_host_pkgs() {
-	local missing=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	local spec pkg cmds c want=() all=() reinstall=0 missing_cmds=()
+	for spec in "$@"; do
+		pkg=${spec%%:*}; cmds=""
+		[ "$spec" = "$pkg" ] || cmds=${spec#*:}
+		all+=("$pkg")
+		if [ -z "$cmds" ]; then
+			_pkg_installed "$pkg" || want+=("$pkg")
+			continue
+		fi
+		for c in ${cmds//,/ }; do
+			command -v "$c" >/dev/null 2>&1 && continue
+			missing_cmds+=("$c")
+			if _pkg_installed "$pkg"; then
+				log "host: '$c' is not on PATH although $pkg is installed: reinstalling $pkg"
+				reinstall=1
+			fi
+			want+=("$pkg")
+			break
+		done
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ "$(id -u)" = 0 ] || die "need root to install: ${missing[*]}"
-	log "apt-get install ${missing[*]}"
+	if [ ${#want[@]} -gt 0 ]; then
+		[ "$(id -u)" = 0 ] || die "need root to install: ${want[*]} (missing: ${missing_cmds[*]:-packages})"
+		_apt_updated
+		local args=(--no-install-recommends) removed r extra=() other=()
+		[ $reinstall = 1 ] && args+=(--reinstall)
+		mapfile -t want < <(printf '%s\n' "${want[@]}" | awk '!seen[$0]++')
+		removed=$(_apt_removals "${args[@]}" "${want[@]}")
+		for r in $removed; do
+			if printf '%s\n' "${all[@]}" | grep -qxF "$r"; then
+				extra+=("$r=$(_apt_repo_version "$r")")
+			else
+				other+=("$r")
+			fi
+		done
+		[ ${#other[@]} -eq 0 ] ||
+			die "installing ${want[*]} would remove ${other[*]}: refusing (install ${want[*]} by hand, choosing what to keep)"
+		if [ ${#extra[@]} -gt 0 ]; then
+			log "host: apt would remove ${extra[*]%%=*} to install ${want[*]}: keeping them at the registry's version"
+			args+=(--allow-downgrades)
+			removed=$(_apt_removals "${args[@]}" "${want[@]}" "${extra[@]}")
+			[ -z "$removed" ] || die "installing ${want[*]} ${extra[*]} would still remove: $removed"
+		fi
+		log "host: apt-get install ${want[*]} ${extra[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${args[@]}" "${want[@]}" "${extra[@]}" \
+			>"${TMPDIR:-/tmp}/dmp-apt.log" 2>&1 ||
+			{ tail -20 "${TMPDIR:-/tmp}/dmp-apt.log" >&2; die "apt-get install ${want[*]} ${extra[*]} failed"; }
+	fi
+	# Never trust a package seen before the install: check every command now.
+	local bad=()
+	for spec in "$@"; do
+		pkg=${spec%%:*}
+		[ "$spec" = "$pkg" ] && { _pkg_installed "$pkg" || bad+=("package $pkg (not installed)"); continue; }
+		cmds=${spec#*:}
+		for c in ${cmds//,/ }; do
+			command -v "$c" >/dev/null 2>&1 ||
+				bad+=("'$c' from $pkg ($(dpkg-query -W -f='${Status} ${Version}' "$pkg" 2>/dev/null || echo 'not installed'))")
+		done
+	done
+	[ ${#bad[@]} -eq 0 ] || die "host set-up: still missing after apt-get install: ${bad[*]}"
+}
+
+# Every host tool the project's scripts run, as PKG:COMMANDS (need_host_pkgs).
+# One list, so that a fresh machine gets all of them in one apt transaction.
+HOST_TOOLS=(
+	build-essential:gcc,make,g++ pkg-config:pkg-config groff-base:groff
+	qemu-system-x86:qemu-system-x86_64 qemu-utils:qemu-img e2fsprogs:mke2fs,debugfs
+	debootstrap:debootstrap rsync:rsync dpkg-dev:dpkg-architecture,dpkg-scanpackages
+	rpm:rpm rpm2cpio:rpm2cpio cpio:cpio python3:python3 xz-utils:xz
+	util-linux:flock,mountpoint
+)
+
+# The whole host set-up: cheap when everything is there (commands checked only).
+host_setup() {
+	need_host_pkgs "${HOST_TOOLS[@]}"
+	command -v cargo >/dev/null 2>&1 ||
+		die "host set-up: 'cargo' is not on PATH: install the Rust toolchain (rustup) for this user"
+}
+
+_pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+
+# apt-get update once per machine (and whenever the lists are gone).
+_apt_updated() {
 	if [ ! -f /var/lib/apt/periodic/dmp-updated ] || [ -z "$(find /var/lib/apt/lists -name '*Packages*' -print -quit)" ]; then
-		apt-get update -q >/dev/null
+		log "host: apt-get update"
+		apt-get update -q >/dev/null || die "apt-get update failed"
 		mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/dmp-updated
 	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
-		die "apt-get install ${missing[*]} failed"
+}
+
+# The packages an `apt-get install ARGS` would remove (simulated).
+_apt_removals() {
+	local sim
+	sim=$(apt-get install -s -q "$@" 2>&1) || { printf '%s\n' "$sim" | tail -20 >&2; die "apt-get cannot install $*"; }
+	printf '%s\n' "$sim" | awk '$1 == "Remv" { sub(/:.*/, "", $2); print $2 }'
+}
+
+# The newest version of PKG that a configured repository has (not dpkg's own).
+_apt_repo_version() {
+	apt-cache madison "$1" | awk -F'|' 'NR == 1 { gsub(/ /, "", $2); print $2 }'
 }
 
 # Run a command inside the build root with /proc, /sys, /dev and the cache
