@@ -1,74 +1,185 @@
 #!/bin/bash
 # Host test of scripts/dkms/dkms-make (the MAKE command of dkms.conf): every
 # prerequisite failure against a fake kernel build tree gives its own exit
-# status and a message naming the Ubuntu and Fedora package; a versioned
-# rustc-X.Y / bindgen-X.Y is picked when it is the one that built the kernel.
-# Needs nothing but sh and coreutils. Ends with `N passed, N failed`.
+# status and a message naming the package of the distribution it runs on
+# (fake os-release files: Ubuntu 24.04, Debian 13, Fedora 43, none); a
+# versioned rustc-X.Y / bindgen-X.Y is picked when it is the one that built
+# the kernel. Build trees without Rust metadata (Debian's and Fedora's
+# layouts) get it regenerated from the matching kernel source (a fake `make`
+# writes the rust/ files), once per release, into a private build tree; a
+# dmp.ko that does not fit the kernel is refused.
+# Needs nothing but sh, coreutils and tar. Ends with `N passed, N failed`.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-wrapper=$here/../../scripts/dkms/dkms-make
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
+# The wrapper runs from a copy: it builds (and deletes) dmp.ko beside itself.
+# (DMP_TEST_WRAPPER: another wrapper to test, e.g. one broken on purpose.)
+mkdir -p "$tmp/src/scripts/dkms"
+cp "${DMP_TEST_WRAPPER:-$here/../../scripts/dkms/dkms-make}" "$tmp/src/scripts/dkms/dkms-make"
+wrapper=$tmp/src/scripts/dkms/dkms-make
 
 KVER=6.17.0-5-generic
 RUSTC_TEXT='rustc 1.82.0 (f6e511eec 2024-10-15) (built from a source tarball)'
 BINDGEN_TEXT='bindgen 0.65.1'
+DEB_REL=7.3.4+deb13-amd64 DEB_VER=7.3.4-1~bpo13+1
+DEB_VER_RE='7\.3\.4-1~bpo13\+1' DEB_REL_RE='7\.3\.4\+deb13-amd64' # the same, in patterns
+DEB_RUSTC='rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)'
+FED_REL=6.17.1-300.fc43.x86_64
 
-# A fake tool printing a fixed --version.
+# A fake tool printing a fixed --version (and a sysroot that has rust-src).
 tool() { # PATH-OF-TOOL VERSION-TEXT
 	mkdir -p "$(dirname "$1")"
 	# shellcheck disable=SC2016 # $1 belongs to the generated script
-	printf '#!/bin/sh\n[ "$1" = --version ] && echo "%s"\n' "$2" >"$1"
+	printf '#!/bin/sh\n[ "$1" = --version ] && echo "%s"\n[ "$1 ${2:-}" = "--print sysroot" ] && echo "%s"\nexit 0\n' \
+		"$2" "$tmp/sysroot" >"$1"
 	chmod +x "$1"
 }
+mkdir -p "$tmp/sysroot/lib/rustlib/src/rust/library/core/src" "$tmp/inc/openssl"
+touch "$tmp/sysroot/lib/rustlib/src/rust/library/core/src/lib.rs" "$tmp/inc/libelf.h" "$tmp/inc/openssl/opensslv.h"
 
-# A kernel build tree as Ubuntu's headers lay it out, with everything present.
+# os-release files (OS=none: no file, an unknown distribution).
+printf 'NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\n' >"$tmp/os-ubuntu"
+printf 'NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n' >"$tmp/os-debian"
+printf 'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=43\n' >"$tmp/os-fedora"
+
+# A kernel build tree as Ubuntu's headers lay it out (LAYOUT=ubuntu, the
+# default: rust/ links to linux-lib-rust's files), as Debian's (LAYOUT=debian:
+# a Makefile setting KBUILD_OUTPUT and including the common tree's, scripts/
+# linking to linux-kbuild's, no rust/), or as Fedora's kernel-devel
+# (LAYOUT=fedora: a full tree, no rust/, no rustc_cfg). Its Module.symvers
+# exports what the fake dmp.ko imports; the fake modinfo prints its vermagic.
 tree() { # DIR
-	local d=$1
-	rm -rf "$d"; mkdir -p "$d/include/config" "$tmp/lib-rust/rust"
-	echo '# fake kernel Makefile' >"$d/Makefile"
-	echo "${REL:-$KVER}" >"$d/include/config/kernel.release"
+	local d=$1 r=${REL:-$KVER}
+	rm -rf "$d" "$tmp/lib-rust" "$tmp/kbuild"; mkdir -p "$d/include/config" "$d/include/generated"
+	echo "$r" >"$d/include/config/kernel.release"
 	cat >"$d/include/config/auto.conf" <<EOF
 CONFIG_CC_VERSION_TEXT="gcc (Ubuntu 14.2.0-4ubuntu2) 14.2.0"
 CONFIG_CC_IS_GCC=y
 CONFIG_GCC_VERSION=140200
-CONFIG_RUSTC_VERSION_TEXT="$RUSTC_TEXT"
+CONFIG_RUSTC_VERSION_TEXT="${RTEXT:-$RUSTC_TEXT}"
 CONFIG_BINDGEN_VERSION_TEXT="$BINDGEN_TEXT"
 CONFIG_RUST=y
 CONFIG_BLK_DEV_DM=m
 EOF
 	cp "$d/include/config/auto.conf" "$d/.config"
-	touch "$tmp/lib-rust/rust/libkernel.rmeta"
-	ln -s "$tmp/lib-rust/rust" "$d/rust"
+	printf '0x00000000\t%s\tvmlinux\tEXPORT_SYMBOL_GPL\t\n' dm_register_target \
+		_RNvNtCs2lKf6AS60Zg_6kernel5print11call_printk >"$d/Module.symvers"
+	printf '%s\n' dm_register_target _RNvNtCs2lKf6AS60Zg_6kernel5print11call_printk >"$tmp/imports"
+	echo "$r SMP preempt mod_unload " >"$tmp/vermagic"
+	case ${LAYOUT:-ubuntu} in
+	ubuntu)
+		echo '# fake kernel Makefile' >"$d/Makefile"
+		mkdir -p "$tmp/lib-rust/rust"
+		touch "$tmp/lib-rust/rust/libkernel.rmeta"
+		ln -s "$tmp/lib-rust/rust" "$d/rust" ;;
+	debian)
+		printf 'KBUILD_OUTPUT=%s\ninclude %s/common/Makefile\n' "$d" "$tmp" >"$d/Makefile"
+		mkdir -p "$tmp/kbuild/scripts"; echo '# kbuild' >"$tmp/kbuild/scripts/Makefile.build"
+		ln -s "$tmp/kbuild/scripts" "$d/scripts"
+		echo '--cfg=CONFIG_RUST' >"$d/include/generated/rustc_cfg" ;;
+	fedora)
+		printf '# fake top Makefile\nVERSION = 6\n' >"$d/Makefile"
+		mkdir -p "$d/scripts"; echo '# kbuild' >"$d/scripts/Makefile.build" ;;
+	esac
+}
+# A kernel source tree (a Makefile with its version) as a directory and, with
+# a third argument, as a tarball of it like Debian's linux-source-X.Y.tar.xz.
+ksource() { # DIR VERSION.PATCHLEVEL.SUBLEVEL [TARBALL]
+	local v=$2
+	rm -rf "$1"; mkdir -p "$1"
+	printf 'VERSION = %s\nPATCHLEVEL = %s\nSUBLEVEL = %s\n' "${v%%.*}" "$(echo "$v" | cut -d. -f2)" "${v##*.}" >"$1/Makefile"
+	if [ $# -ge 3 ]; then
+		mkdir -p "$(dirname "$3")"
+		tar -cf "$3" -C "$(dirname "$1")" "$(basename "$1")"
+	fi
+}
+# What the fake dpkg-query knows: the package owning the build tree and the
+# installed versions.
+dpkg_state() { # OWNER OWNER-VERSION [PACKAGE VERSION]...
+	rm -rf "$tmp/dpkg"; mkdir -p "$tmp/dpkg"
+	echo "$1" >"$tmp/dpkg/owner"; echo "$2" >"$tmp/dpkg/$1"; shift 2
+	while [ $# -ge 2 ]; do echo "$2" >"$tmp/dpkg/$1"; shift 2; done
 }
 
-# Fresh tool directory: a fake make that records its arguments, the right
-# gcc, and whatever the case adds.
+# Fresh tool directory: a fake make that records its arguments (an O= run,
+# the metadata regeneration, writes the files `make prepare` would and counts
+# itself; an M= run writes dmp.ko), fake nm, modinfo and dpkg-query reading
+# the case's files, the right gcc, the tools `make prepare` needs, and
+# whatever the case adds. Fresh metadata directory, no configuration file.
 bin=$tmp/bin
 reset_bin() {
-	rm -rf "$bin"; mkdir -p "$bin"
-	printf '#!/bin/sh\necho "make $*" >"%s/make.args"\n' "$tmp" >"$bin/make"
+	rm -rf "$bin" "$tmp/meta" "$tmp/kernel-source" "$tmp/dpkg" "$tmp/usrsrc"; mkdir -p "$bin"
+	cat >"$bin/make" <<'EOF'
+#!/bin/sh
+echo "make $*" >"@T@/make.args"
+M= O= KR=
+for a; do case $a in M=*) M=${a#M=} ;; O=*) O=${a#O=} ;; KERNELRELEASE=*) KR=${a#KERNELRELEASE=} ;; esac; done
+if [ -n "$O" ]; then
+	echo "make $*" >"@T@/regen.args"; echo run >>"@T@/regen.count"
+	[ -f "@T@/fail-prepare" ] && { echo "error[E0463]: can't find crate for core"; exit 2; }
+	mkdir -p "$O/rust/helpers" "$O/scripts" "$O/include/config" "$O/include/generated"
+	for c in core kernel pin_init ffi bindings uapi; do echo "meta $c" >"$O/rust/lib$c.rmeta"; done
+	touch "$O/rust/libmacros.so" "$O/rust/kernel.o" "$O/scripts/target.json" "$O/include/generated/rustc_cfg"
+	echo "$KR" >"$O/include/config/kernel.release"
+	[ -f "@T@/config-extra" ] && cat "@T@/config-extra" >>"$O/.config"
+	exit 0
+fi
+if [ -n "$M" ]; then
+	[ -f "@T@/modpost-says" ] && cat "@T@/modpost-says"
+	echo elf >"$M/dmp.ko"
+fi
+exit 0
+EOF
+	cat >"$bin/dpkg-query" <<'EOF'
+#!/bin/sh
+case "$1" in
+-S) [ -f "@T@/dpkg/owner" ] || exit 1; echo "$(cat "@T@/dpkg/owner"): $2" ;;
+-W) [ -f "@T@/dpkg/$4" ] || exit 1
+	case "$3" in *Status*) echo "installed $(cat "@T@/dpkg/$4")" ;; *) cat "@T@/dpkg/$4" ;; esac ;;
+esac
+EOF
+	sed -i "s|@T@|$tmp|g" "$bin/make" "$bin/dpkg-query"
+	printf '#!/bin/sh\nsed "s/^/                 U /" "%s/imports"\n' "$tmp" >"$bin/nm"
+	printf '#!/bin/sh\ncat "%s/vermagic"\n' "$tmp" >"$bin/modinfo"
+	for t in flex bison bc perl xz; do printf '#!/bin/sh\nexit 0\n' >"$bin/$t"; done
 	tool "$bin/gcc" "gcc (Ubuntu 14.2.0-4ubuntu2) 14.2.0"
-	chmod +x "$bin/make"
-	rm -f "$tmp/make.args"
+	chmod +x "$bin"/*
+	rm -f "$tmp/make.args" "$tmp/regen.args" "$tmp/regen.count" "$tmp/fail-prepare" "$tmp/config-extra" \
+		"$tmp/modpost-says" "$tmp/src/dmp.ko"
 }
 
 # run_case NAME EXPECTED-STATUS PATTERN... : the wrapper's output must match
-# every extended-regex PATTERN.
+# every extended-regex PATTERN, and none written as !PATTERN. OS (ubuntu,
+# debian, fedora, none) picks the os-release file: Ubuntu's by default.
 run_case() {
 	local name=$1 want=$2 rc out p ok=1; shift 2
 	# shellcheck disable=SC2086 # EXTRA_ENV and MODE are empty or one word
-	out=$(cd "$tmp" && env -i PATH="$bin:/usr/bin:/bin" HOME="$tmp" ${EXTRA_ENV:-} \
-		sh "$wrapper" ${MODE:-} "$KVER" "$tmp/k" LLVM=0 2>&1)
+	out=$(cd "$tmp" && env -i PATH="$bin:/usr/bin:/bin" HOME="$tmp" DMP_OS_RELEASE="$tmp/os-${OS:-ubuntu}" \
+		DMP_RUST_META_DIR="$tmp/meta" DMP_KERNEL_SOURCE_CONF="$tmp/kernel-source" DMP_USR_SRC="$tmp/usrsrc" \
+		DMP_SYSINCLUDE="$tmp/inc" ${EXTRA_ENV:-} \
+		sh "$wrapper" ${MODE:-} "${K:-$KVER}" "$tmp/k" LLVM=0 2>&1)
 	rc=$?
 	if [ "$rc" != "$want" ]; then ok=0; echo "  exit status $rc, expected $want"; fi
 	for p in "$@"; do
-		printf '%s\n' "$out" | grep -Eq -- "$p" || { ok=0; echo "  output lacks /$p/"; }
+		case "$p" in
+		!*) if printf '%s\n' "$out" | grep -Eq -- "${p#!}"; then ok=0; echo "  output has /${p#!}/"; fi ;;
+		*) printf '%s\n' "$out" | grep -Eq -- "$p" || { ok=0; echo "  output lacks /$p/"; } ;;
+		esac
 	done
 	if [ $ok = 1 ]; then
 		echo "PASS $name"; passed=$((passed + 1))
 	else
 		echo "FAIL $name"; printf '%s\n' "$out" | sed 's/^/  | /'; failed=$((failed + 1))
+	fi
+}
+# check NAME COMMAND... : one more assertion, on files the last case left.
+check() {
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then
+		echo "PASS $name"; passed=$((passed + 1))
+	else
+		echo "FAIL $name"; failed=$((failed + 1))
 	fi
 }
 
@@ -81,16 +192,28 @@ done
 
 # 1. No build tree at all.
 reset_bin; rm -rf "$tmp/k"
-run_case "no headers: names linux-headers and kernel-devel" 2 \
+OS=none run_case "no headers: names linux-headers and kernel-devel" 2 \
 	"no kernel build tree" "apt install linux-headers-$KVER" "dnf install kernel-devel-$KVER"
+OS=fedora run_case "no headers on Fedora: names kernel-devel only" 2 "fix: dnf install kernel-devel-$KVER" "!apt install"
 
 # 2. Kernel without Rust.
 reset_bin; tree "$tmp/k"; sed -i '/^CONFIG_RUST=/d' "$tmp/k/include/config/auto.conf"
-run_case "CONFIG_RUST off" 3 "without Rust support \(CONFIG_RUST is not set\)" "CONFIG_RUST=y"
+run_case "CONFIG_RUST off" 3 "without Rust support \(CONFIG_RUST is not set\)" "CONFIG_RUST=y|built with Rust"
+# Debian's default trixie kernel: no Rust; the fix is the backports kernel.
+reset_bin; LAYOUT=debian REL=6.12.117+deb13-amd64 tree "$tmp/k"; sed -i '/^CONFIG_RUST=/d' "$tmp/k/include/config/auto.conf"
+K=6.12.117+deb13-amd64 OS=debian run_case "Debian 6.12 (no Rust): names the trixie-backports kernel" 3 \
+	"Debian's trixie kernel \(6.12\) is built without Rust" \
+	"apt install -t trixie-backports linux-image-amd64 linux-headers-amd64" \
+	"!linux-lib-rust" "!Debian's 6.12 and later" "!Ubuntu" "!dnf"
+reset_bin; LAYOUT=debian REL=6.12.117+deb13-cloud-amd64 tree "$tmp/k"; sed -i '/^CONFIG_RUST=/d' "$tmp/k/include/config/auto.conf"
+K=6.12.117+deb13-cloud-amd64 OS=debian run_case "Debian cloud flavour: the same flavour from backports" 3 \
+	"linux-image-cloud-amd64 linux-headers-cloud-amd64"
 
 # 3. Kernel too old (the build tree's kernel.release counts).
 reset_bin; REL=6.8.0-31-generic tree "$tmp/k"
-run_case "kernel older than 6.12" 4 "needs Linux 6.12 or newer" "Fedora: dnf upgrade kernel"
+run_case "Ubuntu 24.04's 6.8: names the HWE kernel" 4 "needs Linux 6.12 or newer" \
+	"Ubuntu 24.04's GA kernel \(6.8\) is too old" "apt install linux-generic-hwe-24.04" "!6.8 and later" "!dnf"
+OS=fedora run_case "kernel older than 6.12 on Fedora" 4 "needs Linux 6.12 or newer" "dnf upgrade kernel" "!apt"
 # ... and 6.12 itself is accepted.
 reset_bin; REL=6.12.0-1-generic tree "$tmp/k"; tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
 MODE=--check run_case "6.12 is new enough" 0 "can build dmp"
@@ -99,33 +222,38 @@ MODE=--check run_case "6.12 is new enough" 0 "can build dmp"
 reset_bin; tree "$tmp/k"; sed -i '/^CONFIG_BLK_DEV_DM=/d' "$tmp/k/include/config/auto.conf"
 run_case "no device-mapper" 5 "CONFIG_BLK_DEV_DM is not set"
 
-# 5. Rust metadata package not installed: Ubuntu's rust symlink dangles.
+# 5. Ubuntu without linux-lib-rust: the rust symlink dangles.
 reset_bin; tree "$tmp/k"; rm -rf "$tmp/lib-rust"
-run_case "Rust metadata missing (dangling rust/ link)" 6 \
-	"no Rust metadata" "which is not installed" "apt install linux-lib-rust-$KVER" "Fedora: dnf install kernel-devel-$KVER"
+tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
+run_case "Ubuntu: Rust metadata missing (dangling rust/ link)" 6 \
+	"no Rust metadata" "which is not installed" "fix: apt install linux-lib-rust-$KVER" "!dnf" "!linux-source"
 reset_bin; tree "$tmp/k"; rm -f "$tmp/k/rust"
-run_case "Rust metadata missing (no rust/)" 6 "rust/libkernel.rmeta is missing" "linux-lib-rust-$KVER"
+tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
+run_case "Ubuntu: Rust metadata missing (no rust/)" 6 "rust/libkernel.rmeta is missing" "linux-lib-rust-$KVER"
+check "... and nothing was regenerated" test ! -e "$tmp/regen.count"
 
 # 6. Only a rustc of another version.
 reset_bin; tree "$tmp/k"
 tool "$bin/rustc" "rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)"
 tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
-run_case "rustc mismatch names rustc-1.82" 7 \
+OS=none run_case "rustc mismatch names rustc-1.82" 7 \
 	"built with 'rustc 1.82.0" "found: $bin/rustc \(rustc 1.85.1" "apt install rustc-1.82" "dnf install rust-1.82.0"
 
-# 7. The versioned rustc-1.82 beside a plain rustc of another version: picked.
+# 7. Ubuntu with linux-lib-rust: the versioned rustc-1.82 beside a plain rustc
+# of another version is picked; the build tree is used as it is.
 reset_bin; tree "$tmp/k"
 tool "$bin/rustc" "rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)"
 tool "$bin/rustc-1.82" "$RUSTC_TEXT"
 tool "$bin/bindgen" "bindgen 0.71.1"
 tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
-run_case "picks rustc-1.82 and bindgen-0.65" 0
+run_case "Ubuntu with linux-lib-rust: picks rustc-1.82 and bindgen-0.65" 0 "dmp.ko fits kernel $KVER" "!regenerat"
 if grep -q "RUSTC=$bin/rustc-1.82 BINDGEN=$bin/bindgen-0.65 LLVM=0" "$tmp/make.args" 2>/dev/null &&
 	grep -q -- "-C $tmp/k M=" "$tmp/make.args"; then
 	echo "PASS make gets RUSTC=rustc-1.82 BINDGEN=bindgen-0.65, the build tree and DKMS's arguments"; passed=$((passed + 1))
 else
 	echo "FAIL make arguments: $(cat "$tmp/make.args" 2>/dev/null || echo 'make not run')"; failed=$((failed + 1))
 fi
+check "... dmp.ko is left for DKMS" test -f "$tmp/src/dmp.ko"
 
 # 8. RUSTC= in the environment is tried first.
 reset_bin; tree "$tmp/k"
@@ -135,7 +263,7 @@ EXTRA_ENV="RUSTC=$tmp/opt/rustc" MODE=--check run_case "RUSTC= from the environm
 # 9. bindgen of another version only.
 reset_bin; tree "$tmp/k"
 tool "$bin/rustc" "$RUSTC_TEXT"; tool "$bin/bindgen" "bindgen 0.71.1"
-run_case "bindgen mismatch names bindgen-0.65" 8 \
+OS=none run_case "bindgen mismatch names bindgen-0.65" 8 \
 	"built with 'bindgen 0.65.1'" "apt install bindgen-0.65" "dnf install bindgen-cli"
 
 # 10. No rustc at all.
@@ -144,7 +272,7 @@ run_case "no rustc at all" 7 "found: none\\)" "apt install rustc-1.82"
 
 # 11. No C compiler.
 reset_bin; tree "$tmp/k"; rm -f "$bin/gcc"; tool "$bin/rustc" "$RUSTC_TEXT"; tool "$bin/bindgen" "$BINDGEN_TEXT"
-EXTRA_ENV="CC=gcc-none" run_case "no C compiler" 9 "apt install gcc" "gcc-14" "dnf install gcc"
+EXTRA_ENV="CC=gcc-none" OS=none run_case "no C compiler" 9 "apt install gcc" "gcc-14" "dnf install gcc"
 
 # 12. Every failure ends with how to rebuild.
 reset_bin; rm -rf "$tmp/k"
@@ -156,6 +284,143 @@ if grep -Eq '\b(curl|wget|rustup|cargo install|apt-get|dnf install -y)\b' "$wrap
 else
 	echo "PASS the wrapper fetches nothing"; passed=$((passed + 1))
 fi
+
+# --- Debian's layout: CONFIG_RUST=y, no Rust metadata in the headers. ---
+# deb_case: the headers of $DEB_REL from linux-headers-$DEB_REL $DEB_VER,
+# trixie's rustc and bindgen.
+deb_case() {
+	reset_bin; LAYOUT=debian REL=$DEB_REL RTEXT=$DEB_RUSTC tree "$tmp/k"
+	tool "$bin/rustc" "$DEB_RUSTC"; tool "$bin/bindgen" "$BINDGEN_TEXT"
+}
+deb_run() { K=$DEB_REL OS=debian run_case "$@"; }
+
+# 14. No linux-source: one message naming the package and its version.
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER"
+deb_run "Debian without linux-source: names linux-source-7.3 of the headers' version" 10 \
+	"linux-headers-$DEB_REL_RE $DEB_VER_RE\) have no Rust metadata" "linux-source-7.3 is not installed" \
+	"fix: apt install linux-source-7.3=$DEB_VER_RE \(the same version as the headers\)" "!linux-lib-rust" "!dnf"
+MODE=--check deb_run "... --check says the same" 10 "apt install linux-source-7.3=$DEB_VER_RE"
+
+# 15. linux-source of another version: both versions named; nothing unpacked.
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 7.3.3-1~bpo13+1
+ksource "$tmp/s/linux-source-7.3" 7.3.3 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+deb_run "Debian with linux-source of another version: names both" 10 \
+	"linux-source-7.3 is version 7.3.3-1~bpo13\+1, not $DEB_VER_RE" "apt install linux-source-7.3=$DEB_VER_RE" "!linux-lib-rust"
+check "... and nothing was regenerated" test ! -e "$tmp/regen.count"
+
+# 16. The matching linux-source: regenerated into a private build tree.
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+before=$(cd "$tmp/k" && find . -printf '%p %s %l\n' | sort | cksum)
+MODE=--check deb_run "Debian with linux-source: --check accepts it and says it will regenerate" 0 \
+	"can build dmp" "regenerated from linux-source-7.3 $DEB_VER_RE"
+meta=$tmp/meta/$DEB_REL meta_re=${tmp//./\\.}/meta/$DEB_REL_RE
+deb_run "Debian with linux-source: regenerates, builds, checks the symbols" 0 \
+	"regenerating the Rust metadata of kernel $DEB_REL_RE from linux-source-7.3 $DEB_VER_RE" \
+	"regenerated in [0-9]+ s: $meta_re" "dmp.ko fits kernel $DEB_REL_RE: its 2 imported symbols"
+check "... make prepare ran once, with the kernel's release and tools" \
+	grep -q "O=$meta.work/out .*KERNELRELEASE=$DEB_REL RUSTC=$bin/rustc HOSTRUSTC=$bin/rustc BINDGEN=$bin/bindgen CC=gcc olddefconfig prepare" "$tmp/regen.args"
+check "... dmp was built against the private tree" grep -q -- "-C $meta/build M=$tmp/src " "$tmp/make.args"
+check "... which has the regenerated rust/ files" test -f "$meta/build/rust/libkernel.rmeta" -a -f "$meta/build/rust/libmacros.so" -a ! -e "$meta/build/rust/kernel.o"
+check "... and scripts/target.json beside links to linux-kbuild's scripts" \
+	test -f "$meta/build/scripts/target.json" -a -L "$meta/build/scripts/Makefile.build"
+check "... links to the headers' include/ (with their rustc_cfg), .config and Module.symvers" \
+	test -L "$meta/build/include" -a -L "$meta/build/.config" -a -L "$meta/build/Module.symvers"
+check "... its Makefile points KBUILD_OUTPUT at the private tree" grep -qx "KBUILD_OUTPUT := $meta/build" "$meta/build/Makefile"
+check "... the headers are untouched" test "$(cd "$tmp/k" && find . -printf '%p %s %l\n' | sort | cksum)" = "$before"
+check "... the unpacked source is gone" test ! -e "$meta.work"
+deb_run "Debian: a second build reuses the metadata" 0 "dmp.ko fits kernel $DEB_REL_RE" "!regenerating"
+check "... make prepare did not run again" test "$(wc -l <"$tmp/regen.count")" = 1
+MODE=--check deb_run "... --check says it was regenerated earlier" 0 "Rust metadata regenerated earlier: $meta_re"
+# Other headers (a new .config) under the same release: regenerated.
+echo "CONFIG_NEW=y" >>"$tmp/k/.config"; echo "CONFIG_NEW=y" >>"$tmp/k/include/config/auto.conf"
+deb_run "Debian: changed headers of the same release are regenerated" 0 "regenerating"
+check "... make prepare ran a second time" test "$(wc -l <"$tmp/regen.count")" = 2
+
+# 17. The headers are removed: the metadata goes with them.
+rm -rf "$tmp/k"
+out=$(env -i PATH="$bin:/usr/bin:/bin" DMP_RUST_META_DIR="$tmp/meta" sh "$wrapper" --prune 2>&1)
+check "--prune removes the metadata of removed headers" test ! -e "$meta"
+check "... and says so" sh -c "echo '$out' | grep -q 'removed the regenerated Rust metadata of kernel $DEB_REL'"
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+mkdir -p "$tmp/meta/6.1.0-gone"; echo "headers=$tmp/gone" >"$tmp/meta/6.1.0-gone/stamp"
+deb_run "every build prunes the metadata of removed headers" 0 "removed the regenerated Rust metadata of kernel 6.1.0-gone"
+
+# 18. The source does not match the headers after olddefconfig.
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+echo "CONFIG_SOMETHING_ELSE=y" >"$tmp/config-extra"
+deb_run "a source whose configuration differs is refused" 10 "does not match its headers" "CONFIG_SOMETHING_ELSE"
+check "... nothing is kept" test ! -e "$tmp/meta/$DEB_REL" -a ! -e "$tmp/meta/$DEB_REL.work"
+# ... or that is another kernel version although the package versions agree.
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.5 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+deb_run "a source of another kernel version is refused" 10 "is Linux 7.3.5, not the version of $DEB_REL_RE"
+
+# 19. make prepare fails; a tool make prepare needs is missing.
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+touch "$tmp/fail-prepare"
+deb_run "regeneration failure: exit 11 with the end of the log" 11 \
+	"regenerating the Rust metadata of kernel $DEB_REL_RE failed" "can't find crate for core"
+check "... nothing is kept" test ! -e "$tmp/meta/$DEB_REL/stamp" -a ! -e "$tmp/meta/$DEB_REL.work"
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+rm -f "$bin/flex"; rm -rf "$tmp/inc/openssl"
+deb_run "regeneration needs flex and libssl-dev: named" 11 "missing: flex openssl" "fix: apt install flex libssl-dev"
+mkdir -p "$tmp/inc/openssl"; touch "$tmp/inc/openssl/opensslv.h"
+
+# 20. The module does not fit: refused, deleted, DKMS installs nothing.
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+echo "_RNvNtCsXXXXXXXXXXX_6kernel5print11call_printk" >>"$tmp/imports"
+deb_run "a symbol missing from Module.symvers: refused" 12 \
+	"imports 1 symbol\(s\) that kernel $DEB_REL_RE does not export" "_RNvNtCsXXXXXXXXXXX_6kernel5print11call_printk" \
+	"DKMS installs nothing" "it was removed"
+check "... dmp.ko is deleted" test ! -e "$tmp/src/dmp.ko"
+check "... the regenerated metadata that made it is removed" test ! -e "$tmp/meta/$DEB_REL"
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+echo 'WARNING: modpost: "dm_get_device" [dmp.ko] undefined!' >"$tmp/modpost-says"
+deb_run "modpost reporting an undefined symbol: refused" 12 "modpost reported symbols" "dm_get_device"
+reset_bin; tree "$tmp/k"; tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
+echo "6.17.0-4-generic SMP preempt mod_unload " >"$tmp/vermagic"
+run_case "a vermagic of another release: refused" 12 "vermagic is '6.17.0-4-generic', not the kernel's release '$KVER'"
+reset_bin; tree "$tmp/k"; tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
+echo "dm_put_device" >>"$tmp/imports"
+run_case "Ubuntu too: a symbol the kernel does not export is refused" 12 "dm_put_device"
+
+# --- Fedora's layout: /usr/src/kernels/<release>, no rust/ at all. ---
+fed_case() {
+	reset_bin; LAYOUT=fedora REL=$FED_REL tree "$tmp/k"
+	tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
+}
+# 21. No source named: how to get and prepare the source rpm.
+fed_case
+K=$FED_REL OS=fedora run_case "Fedora without a source: says how to get and prepare the source rpm" 10 \
+	"Fedora's kernel-devel ships none" "dnf download --source kernel-6.17.1-300.fc43" "rpmbuild -bp" \
+	"$FED_REL .*>>$tmp/kernel-source" "DMP_KERNEL_SOURCE" "!apt install" "!linux-lib-rust"
+# 22. A source directory named in the configuration file.
+fed_case; ksource "$tmp/fsrc/linux-$FED_REL" 6.17.1
+printf '# release  source\n6.16.* /nowhere\n%s %s\n' "6.17.1-*.fc43.x86_64" "$tmp/fsrc/linux-$FED_REL" >"$tmp/kernel-source"
+K=$FED_REL OS=fedora run_case "Fedora with a named source directory: regenerates and builds" 0 \
+	"from $tmp/fsrc/linux-$FED_REL \(named in $tmp/kernel-source\)" "dmp.ko fits kernel $FED_REL"
+meta=$tmp/meta/$FED_REL meta_re=$tmp/meta/$FED_REL
+check "... make prepare ran in that directory" grep -q -- "-C $tmp/fsrc/linux-$FED_REL O=$meta.work/out" "$tmp/regen.args"
+check "... the private tree links the full tree's Makefile and adds rustc_cfg" \
+	test -L "$meta/build/Makefile" -a -f "$meta/build/include/generated/rustc_cfg" -a -L "$meta/build/include/config"
+check "... the named source is left as it was" test "$(ls -A "$tmp/fsrc/linux-$FED_REL")" = Makefile
+# 23. DMP_KERNEL_SOURCE in the environment, but a directory that is not there.
+fed_case
+EXTRA_ENV="DMP_KERNEL_SOURCE=$tmp/none" K=$FED_REL OS=fedora run_case "a named source that does not exist" 10 \
+	"$tmp/none \(DMP_KERNEL_SOURCE\) does not exist"
+# 24. Ubuntu with a source named: regenerates instead of naming linux-lib-rust.
+reset_bin; tree "$tmp/k"; rm -f "$tmp/k/rust"
+tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
+ksource "$tmp/usrc/linux-6.17.0" 6.17.0
+EXTRA_ENV="DMP_KERNEL_SOURCE=$tmp/usrc/linux-6.17.0" run_case "Ubuntu without linux-lib-rust but a named source: regenerates" 0 \
+	"regenerating" "dmp.ko fits" "!linux-lib-rust"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
