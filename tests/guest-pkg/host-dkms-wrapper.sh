@@ -369,6 +369,7 @@ deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_
 ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
 rm -f "$bin/flex"; rm -rf "$tmp/inc/openssl"
 deb_run "regeneration needs flex and libssl-dev: named" 11 "missing: flex openssl" "fix: apt install flex libssl-dev"
+MODE=--check deb_run "... and --check (the package's postinst) says so too" 11 "missing: flex openssl"
 mkdir -p "$tmp/inc/openssl"; touch "$tmp/inc/openssl/opensslv.h"
 
 # 20. The module does not fit: refused, deleted, DKMS installs nothing.
