@@ -1,7 +1,8 @@
 # dmp-dkms %postun ($1: 0 erase, 1 upgrade). After an upgrade to another
 # version this version's sources are gone: drop its DKMS registration (DKMS
 # only removes a dmp.ko that this version installed). After an erase: no
-# leftovers (DKMS state), reload systemd and udev.
+# leftovers (DKMS state, the regenerated Rust metadata), reload systemd and
+# udev.
 ver="#MODULE_VERSION#" # filled in by scripts/package
 # rpm does not own the directories of the sources (nor /usr/lib/dmp):
 # drop them when empty.
@@ -13,8 +14,8 @@ if [ "$1" -ge 1 ]; then
 		rm -rf "/var/lib/dkms/dmp/$ver"
 	fi
 else
-	rm -rf "/var/lib/dkms/dmp/$ver"
-	rmdir /var/lib/dkms/dmp /usr/lib/dmp 2>/dev/null || :
+	rm -rf "/var/lib/dkms/dmp/$ver" /var/lib/dmp/rust-meta
+	rmdir /var/lib/dkms/dmp /usr/lib/dmp /var/lib/dmp 2>/dev/null || :
 	rm -f /etc/systemd/system/sysinit.target.wants/dmptab.service
 	if [ -d /run/systemd/system ]; then systemctl daemon-reload || :; fi
 	if [ -S /run/udev/control ]; then udevadm control --reload || :; fi

@@ -56,10 +56,19 @@ field() { dpkg-deb -f "$1" "$2"; }
 check "deb: Package dmp-dkms, Version $version-*, Architecture all" \
 	cond "[ \"$(field "$deb" Package)\" = dmp-dkms ] && [[ \"$(field "$deb" Version)\" == $version-* ]] && [ \"$(field "$deb" Architecture)\" = all ]"
 depends=$(field "$deb" Depends)
-for d in 'dkms (>= 3.0.11)' make gcc rustc bindgen 'linux-headers-generic | linux-headers-amd64 | linux-headers'; do
+for d in 'dkms (>= 3.0.11)' make gcc rustc bindgen; do
 	check "deb Depends: $d" cond "echo '$depends' | tr ',' '\n' | sed 's/^ *//' | grep -qxF '$d'"
 done
-dpkg-deb --ctrl-tarfile "$deb" | tar -xf - -C "$tmp" ./conffiles ./postinst ./prerm ./postrm
+# No headers metapackage: linux-headers-amd64 pulled trixie's 6.12 kernel
+# (no Rust) into a system that had only the backports kernel's headers.
+check "deb Depends names no kernel headers" cond "! echo '$depends' | grep -q linux-headers"
+recommends=$(field "$deb" Recommends)
+for d in rust-src flex bison bc libelf-dev libssl-dev; do
+	check "deb Recommends (Rust metadata regeneration): $d" cond "echo '$recommends' | tr ',' '\n' | sed 's/^ *//' | grep -qxF '$d'"
+done
+dpkg-deb --ctrl-tarfile "$deb" | tar -xf - -C "$tmp" ./conffiles ./postinst ./prerm ./postrm ./triggers
+check "deb triggers: interest-noawait /usr/src, handled by postinst triggered" \
+	cond "grep -qx 'interest-noawait /usr/src' $tmp/triggers && grep -q 'dmp-dkms prune' $tmp/postinst"
 check "deb conffiles: /etc/dmptab, /etc/modprobe.d/dmp.conf, the kernel hooks" \
 	cond "[ \"\$(sort $tmp/conffiles | tr '\n' ' ')\" = '/etc/dmptab /etc/kernel/header_postinst.d/00-dmp /etc/kernel/postinst.d/00-dmp /etc/modprobe.d/dmp.conf ' ]"
 for s in postinst prerm postrm; do
@@ -76,7 +85,7 @@ check "dmpstat deb: Architecture amd64, /usr/bin/dmpstat and its man page" \
 check "rpm: name dmp-dkms, version $version, noarch" \
 	cond "[ \"\$(rpm -qp --qf '%{NAME} %{VERSION} %{ARCH}' $rpmf 2>/dev/null)\" = 'dmp-dkms $version noarch' ]"
 rpm -qp --requires "$rpmf" 2>/dev/null >"$tmp/requires"
-for r in 'dkms >= 3.0.11' make gcc kernel-devel rust rust-src bindgen-cli clang; do
+for r in 'dkms >= 3.0.11' make gcc kernel-devel rust rust-src bindgen-cli clang flex bison elfutils-libelf-devel openssl-devel; do
 	check "rpm Requires: $r" grep -qxF "$r" "$tmp/requires"
 done
 check "rpm config files (noreplace): /etc/dmptab, /etc/modprobe.d/dmp.conf, the kernel hooks" \
