@@ -412,6 +412,12 @@ check "... make prepare ran in that directory" grep -q -- "-C $tmp/fsrc/linux-$F
 check "... the private tree links the full tree's Makefile and adds rustc_cfg" \
 	test -L "$meta/build/Makefile" -a -f "$meta/build/include/generated/rustc_cfg" -a -L "$meta/build/include/config"
 check "... the named source is left as it was" test "$(ls -A "$tmp/fsrc/linux-$FED_REL")" = Makefile
+check "... the log of the regeneration is kept, the work directory is gone" test -f "$meta.log" -a ! -e "$meta.work"
+# A named tree that was configured in: not ours to clean, make O= refuses it.
+fed_case; ksource "$tmp/fsrc/linux-$FED_REL" 6.17.1; touch "$tmp/fsrc/linux-$FED_REL/.config"
+echo "* $tmp/fsrc/linux-$FED_REL" >"$tmp/kernel-source"
+K=$FED_REL OS=fedora run_case "a named source tree that is not clean: says make mrproper" 10 \
+	"has been configured or built in" "fix: make -C $tmp/fsrc/linux-$FED_REL mrproper"
 # 23. DMP_KERNEL_SOURCE in the environment, but a directory that is not there.
 fed_case
 EXTRA_ENV="DMP_KERNEL_SOURCE=$tmp/none" K=$FED_REL OS=fedora run_case "a named source that does not exist" 10 \
