@@ -9,6 +9,7 @@
 # writes the rust/ files), once per release, into a private build tree; a
 # dmp.ko that does not fit the kernel is refused.
 # Needs nothing but sh, coreutils and tar. Ends with `N passed, N failed`.
+# VERBOSE=1 shows the wrapper's output of the cases that pass too.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -169,6 +170,7 @@ run_case() {
 	done
 	if [ $ok = 1 ]; then
 		echo "PASS $name"; passed=$((passed + 1))
+		[ -z "${VERBOSE:-}" ] || printf '%s\n' "$out" | sed 's/^/  | /'
 	else
 		echo "FAIL $name"; printf '%s\n' "$out" | sed 's/^/  | /'; failed=$((failed + 1))
 	fi
