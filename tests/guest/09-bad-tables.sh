@@ -9,13 +9,13 @@ truncate -s 1M /tmp/regular
 
 # bad NAME TABLE EXPECTED-ERROR (a regular expression over the kernel log)
 bad() {
-	local name=$1 table=$2 want=$3 before
-	before=$(dmesg | wc -l)
+	local name=$1 table=$2 want=$3 mark new
+	mark=$(klog_mark)
 	if dmsetup create bad1 --table "$table" >/tmp/bad.out 2>&1; then
 		fail "$name: table '$table' was accepted"
 	fi
-	dmesg | tail -n +"$((before + 1))" | grep -Eq "$want" ||
-		fail "$name: dmesg has no '$want': $(dmesg | tail -n +"$((before + 1))")"
+	new=$(klog_since "$mark")
+	grep -Eq "$want" <<<"$new" || fail "$name: the kernel log has no '$want': $new"
 	if dmsetup info bad1 >/dev/null 2>&1; then dmsetup remove bad1; fi
 	[ -z "$(ls -d "$STAT"/dm-* 2>/dev/null | grep -v "$(kname zero1)")" ] ||
 		fail "$name: a statistics directory was left behind: $(ls "$STAT")"

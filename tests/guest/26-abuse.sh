@@ -40,7 +40,7 @@ state() {
 	done
 }
 S0=$(state)
-klog_seen=$(dmesg | wc -l)
+klog_seen=$(klog_mark)
 bad=0
 
 # refused WHAT REGEX COMMAND...: COMMAND fails, its output or the kernel log
@@ -51,9 +51,9 @@ refused() {
 	if "$@" >/tmp/abuse.out 2>&1; then
 		fail "$what: accepted: $*"
 	fi
-	mapfile -t klog <<<"$(dmesg)"
-	out="$(</tmp/abuse.out)"$'\n'"$(printf '%s\n' "${klog[@]:$klog_seen}")"
-	klog_seen=${#klog[@]}
+	klog=$(klog_since "$klog_seen")
+	klog_seen=$(klog_mark)
+	out="$(</tmp/abuse.out)"$'\n'"$klog"
 	[[ $out =~ $re ]] || fail "$what: the error does not say /$re/: $out"
 	now=$(state)
 	if [ "$now" != "$S0" ]; then

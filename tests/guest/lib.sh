@@ -84,6 +84,22 @@ check_exact() {
 	assert_eq "$(stat_of "$d" discard_bytes)" "$(( $(diskstat "$d" 14) * 512 ))" "$d discard bytes vs diskstats"
 }
 
+# The kernel log by sequence number (a line count of `dmesg` stops growing once
+# the ring buffer is full). klog_mark prints the sequence number of the last
+# record; klog_since SEQ prints the text of every record the kernel logged
+# after it (not what userspace wrote to /dev/kmsg), and fails if some of them
+# were overwritten before being read (the ring buffer wrapped).
+klog_records() { dd if=/dev/kmsg iflag=nonblock bs=16k status=none 2>/dev/null || true; }
+klog_mark() { klog_records | awk -F, '/^[0-9]/ { s = $2 } END { print s + 0 }'; }
+klog_since() {
+	klog_records | awk -F, -v s="$1" '
+	/^[0-9]/ {
+		if (!seen++ && $2 > s + 1) { lost = 1; exit }
+		if ($2 > s && int($1 / 8) == 0) print substr($0, index($0, ";") + 1)
+	}
+	END { if (lost) { print "klog_since: records after " s " were overwritten" > "/dev/stderr"; exit 1 } }'
+}
+
 # A failing test also removes what it created, so that the next test starts
 # from a clean guest (a passing test that leaves something behind still fails
 # in the runner).

@@ -1,0 +1,32 @@
+# The runner (tests/guest/run) itself: run inside this test on purpose-made
+# tests (tests/guest/selftest/), it must
+#  - pass a clean test that writes a report-like line from userspace;
+#  - fail a test that raised a real kernel report (a WARN from LKDTM) even
+#    though a flood of messages then overwrote the whole ring buffer (slicing
+#    `dmesg` by line count finds nothing then);
+#  - fail a test during which its kernel log reader lost records (the reader
+#    stopped while the ring buffer wrapped: /dev/kmsg read gives EPIPE).
+# The WARN is announced to this runner in $DMP_TEST_EXPECT_REPORT: expected
+# here, it does not fail this test, but it must be in this test's kernel log.
+. "$(dirname "$0")/lib.sh"
+
+here=$(cd "$(dirname "$0")" && pwd)
+export DMP_SELFTEST_ID="runner-selftest-$$-$RANDOM"
+echo "$DMP_SELFTEST_ID" >"$DMP_TEST_EXPECT_REPORT"
+set +e
+out=$(bash "$here/run" selftest/passes selftest/warn-after-flood selftest/lost-records 2>&1)
+rc=$?
+set -e
+echo "$out"
+assert_eq "$rc" 1 "exit status of the runner on the failing self-tests"
+grep -Eq '^ok   passes \([0-9.]+s\)$' <<<"$out" ||
+	fail "a clean test (with a userspace 'WARNING:' line) did not pass"
+grep -Eq '^FAIL warn-after-flood \([0-9.]+s\): kernel report in dmesg$' <<<"$out" ||
+	fail "the WARN overwritten in the ring buffer was not reported as the only failure"
+# The report shown is the WARN (or the backtrace of a kernel without LKDTM).
+sed -n '/^FAIL warn-after-flood/,/^\(ok\|FAIL\) /p' <<<"$out" |
+	grep -Eq '^     \| (WARNING: .*lkdtm|Call Trace:)' ||
+	fail "the report is not shown under the failure"
+grep -Eq '^FAIL lost-records \([0-9.]+s\): kernel log records lost \([0-9]+ records, seq [0-9]+-[0-9]+\)[^;]*$' <<<"$out" ||
+	fail "records lost by the reader were not reported as the only failure"
+assert_eq "$(tail -n 1 <<<"$out")" "1 passed, 2 failed" "the runner's last line"
