@@ -226,6 +226,17 @@ impl<T, G> Locked<T, G> {
 // Per-CPU counters
 // ---------------------------------------------------------------------------
 
+// What the counters and the FFI casts assume, checked by the compiler (Kbuild
+// also refuses every architecture but x86-64): a reader sums other CPUs' u64
+// slots with one plain load each, which is whole (never torn) only where a
+// 64-bit load is a single access; and pointers, `usize` and the C `long`
+// carried through the bindings are 64 bits wide.
+const _: () = assert!(core::mem::size_of::<usize>() == 8, "dmp assumes 64-bit pointers");
+const _: () = assert!(core::mem::size_of::<core::ffi::c_ulong>() == 8, "dmp assumes a 64-bit C long");
+const _: () = assert!(core::mem::align_of::<u64>() == 8, "per-CPU u64 slots must be naturally aligned");
+#[cfg(not(target_has_atomic = "64"))]
+compile_error!("dmp reads 64-bit per-CPU counters whole: the target needs single-access 64-bit loads");
+
 /// `NR_SLOTS` 64-bit counters per CPU. The I/O path adds to the current CPU's
 /// copy with `this_cpu_add` (one instruction, safe against preemption and
 /// interrupts, no cache line shared between CPUs); readers sum all copies.
