@@ -31,7 +31,9 @@ mirror=$(debian_mirror)
 QEMU_FAKE_VERSION='1:10.0.2+ds-2+deb13u1~bpo12+1'
 BASE_PKGS="qemu-system-x86 qemu-utils hello"
 
-key=$(cache_key "$0" "$suite" "$mirror" "$BASE_PKGS")
+# (Keyed by what goes into it, not by this script: editing a case must not
+# debootstrap again.)
+key=$(cache_key base-v1 "$suite" "$mirror" "$BASE_PKGS")
 base=$DMP_CACHE/hosttest-root-$key.tar
 if [ ! -f "$base" ]; then
 	log "host set-up test: debootstrap $suite (once; cached)"
@@ -47,11 +49,12 @@ if [ ! -f "$base" ]; then
 	rm -f "$b.log"
 	tar -C "$b" --exclude=./proc/* --exclude=./sys/* --exclude=./dev/* --exclude=./cache \
 		-cf "$base.tmp" . && mv "$base.tmp" "$base"
-	remove_tree "$b"
+	remove_tree "$b"; rm -f "$b.lock" "$b.users"
+	find "$DMP_CACHE" -maxdepth 1 -name 'hosttest-root-*.tar' ! -path "$base" -delete
 fi
 
 root=$(mktemp -d "$DMP_CACHE/hosttest.XXXXXX")
-trap 'remove_tree "$root"' EXIT
+trap 'remove_tree "$root"; rm -f "$root.lock" "$root.users"' EXIT
 tar -C "$root" -xf "$base" || die "cannot unpack $base"
 mkdir -p "$root/dmp" "$root/cache"
 cp "$DMP_TOP/scripts/lib.sh" "$root/dmp/lib.sh"
@@ -99,7 +102,7 @@ else
 	bad "set-up with a newer qemu-utils (exit $rc; qemu-img: $(has qemu-img && echo present || echo missing))" "$out"
 fi
 if v=$(in_root "$root" qemu-img --version 2>&1) && printf '%s\n' "$v" | grep -q '^qemu-img version' &&
-	in_root "$root" qemu-system-x86_64 --version >/dev/null 2>&1; then
+	(in_root "$root" qemu-system-x86_64 --version) >/dev/null 2>&1; then
 	ok "qemu-img and qemu-system-x86_64 run ($(printf '%s\n' "$v" | head -n 1))"
 else
 	bad "qemu-img or qemu-system-x86_64 does not run" "$v"
