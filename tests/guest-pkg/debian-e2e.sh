@@ -1,0 +1,73 @@
+#!/bin/bash
+# End-to-end test of the dmp-dkms package on one of Debian's own kernels
+# (issue 11, point 5), in a systemd guest. Run by tests/guest-pkg/run-host:
+#
+#   scripts/vm-run --systemd --kernel debian:RELEASE --payload DIR tests/guest-pkg/debian-e2e.sh
+#
+# The root was made by scripts/build-debian-root: Debian's linux-image,
+# linux-headers and linux-source for RELEASE, then `apt install ./dmp-dkms_*.deb`,
+# whose DKMS build (natively, through the package's wrapper, which regenerated
+# the Rust metadata the headers lack) put dmp.ko in updates/dkms. DIR holds
+# pkgs/dmp-dkms_*.deb (the same package) and lib.sh (the shared checks).
+#
+# boot 1  Debian's kernel runs; dmp was loaded at boot (modules-load.d);
+#         `apt install` of the package again finds dmp built (or builds it)
+#         and loads it; an unprivileged user reads the statistics (udev rule);
+#         a dmp device counts exactly; /etc/dmptab set up; reboot
+# boot 2  dmp loaded at boot, the dmptab device is back, readable by the user
+#
+# Every check prints PASS/FAIL; `N passed, N failed` at the end.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export DEBIAN_FRONTEND=noninteractive
+state=/var/lib/dmp-pkg-test
+mkdir -p "$state"
+results=$state/results
+out=$state/out
+boot=${DMP_BOOT:-1}
+kver=$(uname -r)
+STAT=/sys/module/dmp/stat
+if [ -d /run/systemd/system ]; then
+	systemctl mask --now serial-getty@ttyS0.service >/dev/null 2>&1
+	exec >/dev/ttyS0 2>&1
+fi
+echo "=== dmp package test on Debian's kernel, boot $boot, kernel $kver"
+
+# shellcheck source=tests/guest-pkg/lib.sh
+source /dmp/lib.sh
+pkg_deb=$(ls /dmp/pkgs/dmp-dkms_*_all.deb)
+version=$(dpkg-deb -f "$pkg_deb" Version); version=${version%-*}
+
+if [ "$boot" = 1 ]; then
+	mkdir -p /var/log/journal
+	systemd-tmpfiles --create --prefix /var/log/journal >/dev/null 2>&1
+	journalctl --flush >/dev/null 2>&1
+	check "the running kernel is Debian's own linux-image-$kver" \
+		cond "dpkg -s linux-image-$kver | grep -q '^Status: install ok installed' && grep -q 'Debian' /proc/version"
+	check "its headers carry no Rust metadata of their own" \
+		cond "[ ! -e /usr/src/linux-headers-$kver/rust/libkernel.rmeta ]"
+	check "dmp-dkms is installed and DKMS built dmp $version for $kver" \
+		cond "dpkg -s dmp-dkms | grep -q '^Status: install ok installed' && dkms status -m dmp -v $version -k $kver | grep -q ': installed'"
+	check "dmp.ko's vermagic is $kver" cond "modinfo -F vermagic dmp | grep -q '^$kver '"
+	check "dmp was loaded at boot (modules-load.d), before any dmp device" \
+		cond "[ -d /sys/module/dmp ] && ! dmsetup table 2>/dev/null | grep -q ' dmp '"
+	s=$(date +%s)
+	apt-get install -y -q --reinstall "$pkg_deb" >"$state/apt.log" 2>&1
+	rc=$?
+	grep -E 'dmp-dkms:|dmp:' "$state/apt.log" | sed 's/^/  apt| /'
+	check "apt install ./dmp-dkms_${version}*.deb on the booted kernel (exit $rc, $(( $(date +%s) - s ))s)" test "$rc" = 0
+	check "... installs dmp for $kver" grep -q "dmp $version is installed for kernel(s):.* $kver" "$state/apt.log"
+	check_working "debian $kver after apt install"
+	setup_dmptab
+	echo "=== boot 1 done; rebooting"
+	next_boot
+fi
+
+if [ "$boot" = 2 ]; then
+	check "still Debian's kernel $kver after the reboot" cond "grep -q 'Debian' /proc/version"
+	check_boot "debian $kver after reboot"
+	check_working "debian $kver after reboot"
+	finish
+fi
+fail "unexpected boot $boot"
+finish
