@@ -18,6 +18,8 @@ out=$(bash "$here/run" selftest/passes selftest/warn-after-flood selftest/lost-r
 rc=$?
 set -e
 echo "$out"
+# Shown under this test's result line: what the inner runner said.
+grep -E '^(ok   |FAIL |[0-9]+ passed, )' <<<"$out" | sed 's/^/inner runner: /' >"$DMP_TEST_REPORT"
 assert_eq "$rc" 1 "exit status of the runner on the failing self-tests"
 grep -Eq '^ok   passes \([0-9.]+s\)$' <<<"$out" ||
 	fail "a clean test (with a userspace 'WARNING:' line) did not pass"
