@@ -20,7 +20,10 @@ nullb_off() {
 trap 'rc=$?; [ $rc = 0 ] || { echo "  (exit $rc at line $LINENO)" >&2; cleanup_all >/dev/null 2>&1 || true; nullb_off; }' EXIT
 
 modprobe dmp
-# null_blk is built in: configure a memory-backed instance through configfs.
+# null_blk is built into the test bed's kernels and a module in Debian's (no
+# default device there: nr_devices=0); configure a memory-backed instance
+# through configfs.
+[ -d /sys/kernel/config/nullb ] || modprobe null_blk nr_devices=0 || fail "cannot load null_blk"
 mkdir "$nullb"
 echo $((jobs * per_job_mib)) >"$nullb/size"       # MiB
 echo 1 >"$nullb/memory_backed"

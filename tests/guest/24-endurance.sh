@@ -218,7 +218,10 @@ def modload(mod_via_tools):
         return
     fd = os.open(ko, os.O_RDONLY)
     try:
-        if libc.syscall(313, fd, b"", 0) != 0:                       # finit_module
+        # Distribution builds are compressed (Debian: dmp.ko.xz): the kernel
+        # decompresses them itself with MODULE_INIT_COMPRESSED_FILE (4).
+        flags = 4 if ko.endswith((".xz", ".zst", ".gz")) else 0
+        if libc.syscall(313, fd, b"", flags) != 0:                   # finit_module
             sys.exit(f"finit_module: {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(fd)

@@ -54,6 +54,8 @@ loop_dev() {
 	local f
 	f=$(mktemp /dev/shm/dmp-loop.XXXXXX)
 	truncate -s "${1}M" "$f"
+	# A module in Debian's kernels; without udev nothing loads it on demand.
+	[ -e /dev/loop-control ] || modprobe loop || fail "cannot load the loop driver"
 	losetup --find --show "$f"
 }
 
