@@ -229,6 +229,10 @@ reset_bin; tree "$tmp/k"; rm -rf "$tmp/lib-rust"
 tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
 run_case "Ubuntu: Rust metadata missing (dangling rust/ link)" 6 \
 	"no Rust metadata" "which is not installed" "fix: apt install linux-lib-rust-$KVER" "!dnf" "!linux-source"
+# Headers in Ubuntu's layout installed on Debian (what the test bed's package
+# end to end does): the dangling link says where the metadata comes from.
+OS=debian run_case "Ubuntu's headers layout on Debian: names linux-lib-rust" 6 \
+	"which is not installed" "fix: apt install linux-lib-rust-$KVER" "!linux-source"
 reset_bin; tree "$tmp/k"; rm -f "$tmp/k/rust"
 tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
 run_case "Ubuntu: Rust metadata missing (no rust/)" 6 "rust/libkernel.rmeta is missing" "linux-lib-rust-$KVER"
