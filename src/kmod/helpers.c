@@ -6,6 +6,7 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -93,6 +94,14 @@ struct module *dmp_this_module(void)
 struct kobject *dmp_module_kobj(void)
 {
 	return &THIS_MODULE->mkobj.kobj;
+}
+
+/* DECLARE_COMPLETION is a macro: see wait_for_kobject_releases in kapi.rs. */
+static DECLARE_COMPLETION(dmp_kobjects_released);
+
+struct completion *dmp_kobjects_released_completion(void)
+{
+	return &dmp_kobjects_released;
 }
 
 /* Benchmark builds only: see helpers.h. */

@@ -10,6 +10,7 @@
 #include <linux/compiler_types.h>
 
 struct bio;
+struct completion;
 struct block_device;
 struct kobject;
 struct module;
@@ -34,6 +35,7 @@ void dmp_data_unlock(void);
 
 struct module *dmp_this_module(void);
 struct kobject *dmp_module_kobj(void);
+struct completion *dmp_kobjects_released_completion(void);
 
 /*
  * Benchmark builds only (Kbuild DMP_ACCOUNTING / DMP_MICROBENCH; scripts/bench).

@@ -12,6 +12,7 @@ use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ops::Deref;
 use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::error::{code, to_result, Error, Result};
 
 /// Size of the buffer sysfs hands to a `show` callback.
@@ -666,6 +667,44 @@ pub(crate) unsafe extern "C" fn release_kobj<T: KobjectFirst>(kobj: *mut b::kobj
         // once, after the last kobject_put.
         drop(unsafe { KObj::from_raw(p) });
     }
+    kobject_released();
+}
+
+/// dmp's kobjects whose release ([`release_kobj`], module code) has not run
+/// yet, plus one held by the module until [`wait_for_kobject_releases`].
+///
+/// A release can run long after the last `kobject_put` we see: a sysfs
+/// reader may hold the last reference, and with CONFIG_DEBUG_KOBJECT_RELEASE
+/// the kobject core delays every release by 1-4 s. The module's code must
+/// stay loaded until the last one has run.
+static UNRELEASED_KOBJECTS: AtomicUsize = AtomicUsize::new(1);
+
+/// Counts one release done; the last one (after module exit dropped the
+/// module's own count) wakes module exit.
+fn kobject_released() {
+    if UNRELEASED_KOBJECTS.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // SAFETY: the completion is a static of helpers.c, initialised by
+        // DECLARE_COMPLETION; completing it has no other precondition.
+        unsafe { b::complete(b::dmp_kobjects_released_completion()) };
+    }
+}
+
+/// Waits until every kobject dmp ever added has been released, so that no
+/// release function runs after the module's code is freed. Called once, as
+/// the last step of module exit (or of a failed init that added kobjects),
+/// when nothing can add a kobject any more.
+///
+/// (The release that wakes us still runs the few instructions that return
+/// from it after `complete`; the code is freed only after exit has returned
+/// and the module loader has torn down the module's own sysfs directory,
+/// which leaves far more than that window, as for any release in a module.)
+pub(crate) fn wait_for_kobject_releases() {
+    if UNRELEASED_KOBJECTS.fetch_sub(1, Ordering::AcqRel) != 1 {
+        // SAFETY: the static completion from helpers.c; we are in module
+        // exit (process context, may sleep) and it is completed exactly once,
+        // by the release that brings the count to zero.
+        unsafe { b::wait_for_completion(b::dmp_kobjects_released_completion()) };
+    }
 }
 
 /// One reference to the kobject of a [`KobjectFirst`] object: the object
@@ -837,6 +876,8 @@ pub(crate) fn kobject_add<T: KobjectFirst>(
 ) -> Result<KobjRef<T>> {
     let p = obj.into_raw();
     let kobj = p.as_ptr().cast::<b::kobject>();
+    // From here on the object is freed by `release_kobj`, which counts it down.
+    UNRELEASED_KOBJECTS.fetch_add(1, Ordering::AcqRel);
     // SAFETY: `kobj` is the zeroed first field of a fresh `T`
     // (`KobjectField::new`). After
     // kobject_init_and_add, even on failure, the kobject owns the memory and

@@ -19,8 +19,8 @@
 
 use crate::bindings as b;
 use crate::kapi::{
-    init_ktype, init_uevent_ops, kobj_container, kobject_add, AttrSpec, AttrTable, InitOnce, KObj,
-    KobjRef, KobjectField, KobjectFirst, StatKset, SysfsOps,
+    init_ktype, init_uevent_ops, kobj_container, kobject_add, wait_for_kobject_releases, AttrSpec,
+    AttrTable, InitOnce, KObj, KobjRef, KobjectField, KobjectFirst, StatKset, SysfsOps,
 };
 use crate::registry::{self, DevStats};
 use crate::stats::{parse_reset, write_summary, SliceWriter, StatFile};
@@ -242,6 +242,9 @@ impl Drop for StatTree {
         }
         // SAFETY: as above.
         drop(unsafe { KSET.replace(None) });
+        // The directories' releases (module code) may still be pending: the
+        // module's code must outlive them.
+        wait_for_kobject_releases();
     }
 }
 
