@@ -14,7 +14,10 @@ echo 1 >"$STAT/$d/reset"
 flush_before=$(diskstat "$l" 16)
 dd if=/dev/urandom of=/dev/mapper/dmp1 bs=64k count=4 oflag=direct conv=fsync status=none
 [ "$(diskstat "$l" 16)" -gt "$flush_before" ] || fail "the flush did not reach $l"
-[ "$(stat_of "$d" flush_cnt)" -ge 1 ] || fail "flush not counted"
+# One fsync sends exactly one empty flush: counted once as a flush (and, by
+# the counting rule, as a write of 0 bytes after the 4 data writes).
+assert_eq "$(stat_of "$d" flush_cnt)" 1 "flushes after one fsync"
+assert_eq "$(stat_of "$d" write_cnt) $(stat_of "$d" write_bytes)" "5 262144" "writes (4 of 64 KiB and the empty flush)"
 blkdiscard -o 0 -l 1M /dev/mapper/dmp1
 [ "$(stat_of "$d" discard_cnt)" -ge 1 ] || fail "discard not counted"
 assert_eq "$(stat_of "$d" discard_bytes)" 1048576 "discard bytes"
