@@ -15,7 +15,7 @@ for f in read_cnt write_cnt total_cnt read_avr_bs write_avr_bs total_avr_bs summ
 	read_bytes write_bytes discard_cnt discard_bytes flush_cnt histogram; do
 	assert_eq "$(stat -c %a "$STAT/all_devs/$f")" 400 "mode of all_devs/$f"
 done
-rmmod dmp
+rmmod_dmp
 [ ! -e /sys/module/dmp ] || fail "module still present after rmmod"
 
 # dm core loads the target on first use through the alias dm-dmp.
@@ -23,4 +23,9 @@ zero_dev zero1 2048
 dmp_dev dmp1 /dev/mapper/zero1
 [ -d /sys/module/dmp ] || fail "dmsetup create did not autoload dmp"
 assert_eq "$(dmsetup table dmp1 | awk '{print $3}')" dmp "target type"
+# The device's statistics directory comes and goes with the device.
+n=$(kname dmp1)
+[ -d "$STAT/$n" ] || fail "$STAT/$n missing after dmsetup create"
+dmsetup remove dmp1
+[ ! -e "$STAT/$n" ] || fail "$STAT/$n still there after dmsetup remove"
 cleanup_all

@@ -68,7 +68,24 @@ cleanup_all() {
 	done
 	losetup -D 2>/dev/null || true
 	rm -f /dev/shm/dmp-loop.* 2>/dev/null || true
-	if [ -d /sys/module/dmp ]; then rmmod dmp; fi
+	if [ -d /sys/module/dmp ]; then rmmod_dmp; fi
+}
+
+# rmmod_dmp: unload dmp. A module exit that does not return within 60 s (it
+# waits for a reference that is never put) fails the test instead of hanging
+# it until the runner's timeout.
+rmmod_dmp() {
+	local pid i
+	rmmod dmp &
+	pid=$!
+	for i in $(seq 600); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" || fail "rmmod dmp failed"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "rmmod dmp did not return within 60 s (module exit hangs)"
 }
 
 # The dmp counter of a device directory (dm-N or all_devs).
