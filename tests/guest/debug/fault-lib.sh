@@ -63,6 +63,7 @@ fi_setup() {
 	echo 0 >"$FAILSLAB/reject-start"
 	echo 0 >"$FAILSLAB/reject-end"
 	echo 1000000 >"$FAILSLAB/times"
+	FI_SEQ=$(klog_mark)
 	# Page allocations: never a point (an empty required range).
 	if [ -d "$FAILPAGE" ]; then
 		echo 0 >"$FAILPAGE/probability"
@@ -70,6 +71,20 @@ fi_setup() {
 		echo 0 >"$FAILPAGE/require-start"
 		echo 0 >"$FAILPAGE/require-end"
 	fi
+}
+
+# fi_reports WHAT: fails at once, showing it, if the kernel logged a report
+# since the last check (FI_SEQ), so that a report is tied to the points just
+# run rather than found by the runner after hundreds of them. A kobject
+# release is delayed by 1-4 s on the debug kernel, so a report about one may
+# appear a point or two after the point that caused it.
+FI_PATTERN=$("$(dirname "${BASH_SOURCE[0]}")/../klog" pattern)
+FI_SEQ=0
+fi_reports() {
+	local rep
+	rep=$(klog_since "$FI_SEQ" | grep -E -A 60 "$FI_PATTERN" | head -n 150 || true)
+	[ -z "$rep" ] || fail "$1: kernel report (a delayed kobject release fires 1-4 s after its put: it may come from an earlier point):"$'\n'"$rep"
+	FI_SEQ=$(klog_mark)
 }
 
 fi_teardown() {
@@ -86,6 +101,7 @@ FI_OUT=/tmp/fi.out
 fi_run() {
 	local n=$1 before after
 	shift
+	fi_reports "before point $n"
 	before=$(cat "$FAILSLAB/times")
 	set +e
 	( echo "$n" >/proc/thread-self/fail-nth && exec "$@" ) >"$FI_OUT" 2>&1
