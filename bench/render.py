@@ -370,9 +370,16 @@ def summarise_exact(runs):
             if r["kind"] == "exact" and (r["rw"], r["jobs"]) not in keys:
                 keys.append((r["rw"], r["jobs"]))
     keys.sort()
+    # Benchmark builds of dmp beyond the four devices (--exact-devices dmp-VARIANT).
+    extra = []
+    for run in runs:
+        for r in run["recs"]:
+            if r["kind"] == "exact" and r["device"] not in DEVICES + extra:
+                extra.append(r["device"])
+    out["extra_devices"] = extra
     for rw, jobs in keys:
         case = {"rw": rw, "jobs": jobs, "devices": {}}
-        for d in DEVICES:
+        for d in DEVICES + extra:
             per_run = []
             for run in runs:
                 xs = [r["instr_per_io"] for r in run["recs"]
@@ -394,7 +401,7 @@ def summarise_exact(runs):
         case["dmp_over_linear_runs"] = [ratio(case["devices"]["dm-linear"]["runs"][i]["median"],
                                               case["devices"]["dmp"]["runs"][i]["median"]) for i in range(len(runs))]
         out["cases"].append(case)
-    dis = [c["devices"][d]["disagreement"] for c in out["cases"] for d in DEVICES
+    dis = [c["devices"][d]["disagreement"] for c in out["cases"] for d in c["devices"]
            if c["devices"][d]["disagreement"] is not None]
     out["max_disagreement"] = max(dis) if dis else None
     ol = [x for c in out["cases"] for x in c["dmp_over_linear_runs"] if x is not None]
@@ -475,7 +482,7 @@ def render_exact(x):
     w("| workload | jobs | device | " + " | ".join(f"run {n}" for n in names) + " | runs disagree by |")
     w("|---|---:|---|" + "---:|" * len(names) + "---:|")
     for c in x["cases"]:
-        for d in DEVICES:
+        for d in DEVICES + x.get("extra_devices", []):
             e = c["devices"][d]
             if e["mean"] is None:
                 continue
@@ -510,6 +517,19 @@ def render_exact(x):
       f"Goal: the statistics cost ≤ {STATS_GOAL * 100:.0f} % of an I/O ((dmp − dmp-nostats) / dmp): "
       f"**{verdict(g['stats_met'])}** (highest {pct(g['stats_share_worst'], 2)}).")
     w("")
+    ex = [d for d in x.get("extra_devices", []) if any(c["devices"][d]["mean"] is not None for c in x["cases"])]
+    if ex:
+        w("Other benchmark builds of dmp (same source, `DMP_ACCOUNTING=VARIANT`, with `DMP_MICROBENCH=y`), "
+          "instructions per I/O and the difference to dmp-nostats, i.e. what that design of the statistics costs:")
+        w("")
+        w("| workload | jobs | " + " | ".join(ex) + " | " + " | ".join(f"{d} − dmp-nostats" for d in ex) + " |")
+        w("|---|---:|" + "---:|" * (2 * len(ex)))
+        for c in x["cases"]:
+            base = c["devices"]["dmp-nostats"]["mean"]
+            vals = [c["devices"][d]["mean"] for d in ex]
+            w(f"| {c['rw']} | {c['jobs']} | " + " | ".join(f1(v) for v in vals) + " | "
+              + " | ".join(fs(v - base) if v is not None and base is not None else "–" for v in vals) + " |")
+        w("")
     w(f"**On hardware (an estimate, not a measurement):** at an assumed {HW_IPC:g} instruction per cycle and "
       f"{HW_GHZ:g} GHz, an I/O costs instructions / ({HW_IPC:g} × {HW_GHZ:g}) ns of one core; the assumption is "
       "that the kernel's I/O path runs at the same IPC on every device, so that the instruction ratios above are "

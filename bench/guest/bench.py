@@ -145,13 +145,16 @@ class Case:
             return self.base
         if self.name == "dm-linear":
             return dm_create("bench-linear", f"0 {self.size} linear {self.base} 0")
-        load_dmp("none" if self.name == "dmp-nostats" else None)
+        # dmp-nostats: the DMP_ACCOUNTING=none build; dmp-VARIANT: another
+        # benchmark build (percpu, percpu_batch, spinlock, atomic).
+        v = self.name[len("dmp-"):] if self.name.startswith("dmp-") else None
+        load_dmp("none" if v == "nostats" else v)
         return dm_create("bench-dmp", f"0 {self.size} dmp {self.base}")
 
     def teardown(self):
         if self.name == "dm-linear":
             dm_remove("bench-linear")
-        elif self.name in ("dmp", "dmp-nostats"):
+        elif self.name.startswith("dmp"):
             dm_remove("bench-dmp")
             unload_dmp()
 
@@ -499,8 +502,11 @@ def fio_exact(dev, rw, jobs, n):
 
 
 def exact_devices(a):
-    return [d for d in ["raw", "dm-linear", "dmp", "dmp-nostats"]
-            if not a.exact_devices or d in a.exact_devices.split(",")]
+    """The four devices, or those --exact-devices names (which may add
+    dmp-VARIANT: a benchmark build of dmp, e.g. dmp-percpu_batch)."""
+    if a.exact_devices:
+        return a.exact_devices.split(",")
+    return ["raw", "dm-linear", "dmp", "dmp-nostats"]
 
 
 def exact_fio(a, base, emit):
