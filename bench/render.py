@@ -463,7 +463,7 @@ def render_exact(x):
       "figure and is the same for every device. Instructions are the emulated x86 instructions, not cycles: "
       "cache misses, branch mispredictions and contention between real cores are not seen.")
     w("")
-    w("| run | date | kernel | shift | I/Os per job (SMALL,BIG) | rounds | host wall time | host at the time |")
+    w("| run | date | kernel | shift | I/Os per job (SMALL,BIG) | rounds | host wall time | host at the run's end |")
     w("|---|---|---|---:|---|---:|---:|---|")
     for n, r in zip(names, runs):
         h = r.get("host") or {}
