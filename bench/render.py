@@ -338,6 +338,257 @@ def render_md(s, host_seconds):
     return "\n".join(L) + "\n"
 
 
+# --- the instruction-exact runs (scripts/bench --exact) --------------------------
+
+EXACT_GOAL = 0.99        # dm-linear's instructions / dmp's, in every case
+STATS_GOAL = 0.01        # (dmp - dmp-nostats) / dmp, in every case
+AGREE_GOAL = 0.005       # two runs' medians, every figure
+SCALE_GOAL = 1.2         # dmp / dm-linear, creating devices
+# The hardware estimate: an assumption, stated in the table's text.
+HW_IPC, HW_GHZ = 1.0, 3.0
+
+
+def load_exact(path):
+    lines = [json.loads(l) for l in open(path) if l.strip().startswith("{")]
+    meta = next((l["meta"] for l in lines if "meta" in l), {})
+    return {"path": path, "meta": meta, "recs": [l for l in lines if "kind" in l]}
+
+
+def summarise_exact(runs):
+    """Medians per (workload, jobs, device) in each run, their agreement, the
+    differences and the goals."""
+    out = {"runs": [], "cases": [], "scale": []}
+    for run in runs:
+        m = run["meta"]
+        out["runs"].append({"path": run["path"], "date": m.get("date"), "kernel": m.get("kernel"),
+                            "icount_shift": m.get("icount_shift"), "exact_ios": m.get("exact_ios"),
+                            "rounds": m.get("rounds"), "guest_seconds": m.get("guest_seconds"),
+                            "host": m.get("host", {}), "mode": m.get("mode")})
+    keys = []
+    for run in runs:
+        for r in run["recs"]:
+            if r["kind"] == "exact" and (r["rw"], r["jobs"]) not in keys:
+                keys.append((r["rw"], r["jobs"]))
+    keys.sort()
+    # Benchmark builds of dmp beyond the four devices (--exact-devices dmp-VARIANT).
+    extra = []
+    for run in runs:
+        for r in run["recs"]:
+            if r["kind"] == "exact" and r["device"] not in DEVICES + extra:
+                extra.append(r["device"])
+    out["extra_devices"] = extra
+    for rw, jobs in keys:
+        case = {"rw": rw, "jobs": jobs, "devices": {}}
+        for d in DEVICES + extra:
+            per_run = []
+            for run in runs:
+                xs = [r["instr_per_io"] for r in run["recs"]
+                      if r["kind"] == "exact" and r["rw"] == rw and r["jobs"] == jobs and r["device"] == d]
+                per_run.append({"median": med(xs), "spread": spread(xs), "rounds": xs})
+            ms = [p["median"] for p in per_run if p["median"] is not None]
+            agree = (max(ms) - min(ms)) / min(ms) if len(ms) > 1 else None
+            case["devices"][d] = {"runs": per_run, "mean": sum(ms) / len(ms) if ms else None,
+                                  "disagreement": agree}
+        v = {d: case["devices"][d]["mean"] for d in DEVICES}
+        sub = lambda a, b: v[a] - v[b] if v[a] is not None and v[b] is not None else None
+        case["linear_minus_raw"] = sub("dm-linear", "raw")
+        case["dmp_minus_linear"] = sub("dmp", "dm-linear")
+        case["dmp_minus_nostats"] = sub("dmp", "dmp-nostats")
+        case["nostats_minus_linear"] = sub("dmp-nostats", "dm-linear")
+        case["dmp_over_linear"] = ratio(v["dm-linear"], v["dmp"])  # in I/Os per instruction
+        case["stats_share"] = ratio(case["dmp_minus_nostats"], v["dmp"])
+        # Per run too: the goal must hold in each.
+        case["dmp_over_linear_runs"] = [ratio(case["devices"]["dm-linear"]["runs"][i]["median"],
+                                              case["devices"]["dmp"]["runs"][i]["median"]) for i in range(len(runs))]
+        out["cases"].append(case)
+    dis = [c["devices"][d]["disagreement"] for c in out["cases"] for d in c["devices"]
+           if c["devices"][d]["disagreement"] is not None]
+    out["max_disagreement"] = max(dis) if dis else None
+    ol = [x for c in out["cases"] for x in c["dmp_over_linear_runs"] if x is not None]
+    sh = [c["stats_share"] for c in out["cases"] if c["stats_share"] is not None]
+    out["goals"] = {"dmp_over_linear_worst": min(ol) if ol else None,
+                    "dmp_over_linear_met": bool(ol) and min(ol) >= EXACT_GOAL,
+                    "stats_share_worst": max(sh) if sh else None,
+                    "stats_met": bool(sh) and max(sh) <= STATS_GOAL,
+                    "agree_met": len(runs) > 1 and out["max_disagreement"] is not None
+                    and out["max_disagreement"] <= AGREE_GOAL}
+    for run in runs:
+        sc = [r for r in run["recs"] if r["kind"] == "exact-scale"]
+        if not sc:
+            out["scale"].append(None)
+            continue
+        def mm(kind, *path):
+            xs = []
+            for r in sc:
+                x = r[kind]
+                for p in path:
+                    x = x[p]
+                xs.append(x)
+            return {"median": med(xs), "spread": spread(xs), "rounds": xs}
+        out["scale"].append({
+            "devices": sc[0]["devices"], "rounds": len(sc),
+            "create": {k: mm(k, "create", "instructions") for k in ("dm-linear", "dmp")},
+            "remove": {k: mm(k, "remove", "instructions") for k in ("dm-linear", "dmp")},
+            "create_elapsed_ns": {k: mm(k, "create", "elapsed_ns") for k in ("dm-linear", "dmp")},
+            "remove_elapsed_ns": {k: mm(k, "remove", "elapsed_ns") for k in ("dm-linear", "dmp")},
+            "read_all": mm("dmp", "read_all", "instructions"),
+            "read_all_files": sc[0]["dmp"]["read_all"]["files"],
+            "read_diskstat": mm("dmp", "read_diskstat", "instructions"),
+            "read_diskstat_files": sc[0]["dmp"]["read_diskstat"]["files"],
+            "volumes_read": mm("dmp", "volumes_read", "instructions")})
+    return out
+
+
+def render_exact(x):
+    L = []
+    w = L.append
+    runs = x["runs"]
+    names = [chr(ord("A") + i) for i in range(len(runs))]
+    w("## Instruction-exact: instructions per I/O (`scripts/bench --exact`)")
+    w("")
+    w("**This method judges the goals; the clock-time tables above are kept for the record.** The guest runs "
+      "under QEMU's `-icount shift=S,sleep=off`: its clock advances 2^S ns per instruction executed (the TSC "
+      "reads QEMU's virtual clock, so CLOCK_REALTIME counts instructions), and with icount QEMU runs the vCPUs "
+      "in turn on one host thread, so the clock advances with the instructions of **all vCPUs together**. "
+      "Each case runs fio twice with a fixed number of I/Os per job (`--number_ios`, SMALL then BIG), the "
+      "window timed inside fio (each job's `exec_prerun` / `exec_postrun` write the clock just before / after "
+      "its I/O loop; fio's start-up and exit, which sleep, stay outside); instructions per I/O = (window_BIG − "
+      "window_SMALL) / 2^S / (I/Os_BIG − I/Os_SMALL), the I/Os counted on the null_blk device. In the window some "
+      "vCPU is always busy (null_blk completes in the submitter's context, `irqmode=0`), so the clock never jumps. "
+      "**Jobs = 2** (one per CPU, pinned, `cpus_allowed_policy=split`): the figure is the instructions of both "
+      "vCPUs per I/O, i.e. CPU cost per I/O as with 1 job, not a measure of parallel speed (TCG with icount "
+      "runs no two vCPUs at once). Guest kernel settings: periodic 250 Hz tick on both CPUs (the test bed's "
+      "kernel, unchanged), no periodic writeback (`vm.dirty_writeback_centisecs=0`), fio with a fixed random "
+      "seed (`--randrepeat=1`); what remains of background work (ticks, the idle vCPU's wake-ups) is in every "
+      "figure and is the same for every device. Instructions are the emulated x86 instructions, not cycles: "
+      "cache misses, branch mispredictions and contention between real cores are not seen.")
+    w("")
+    w("| run | date | kernel | shift | I/Os per job (SMALL,BIG) | rounds | host wall time | host at the run's end |")
+    w("|---|---|---|---:|---|---:|---:|---|")
+    for n, r in zip(names, runs):
+        h = r.get("host") or {}
+        load = h.get("uptime", "").split("load average:")[-1].strip() if h.get("uptime") else "–"
+        w(f"| {n} | {r['date']} | {r['kernel']} | {r['icount_shift']} | {r['exact_ios']} | {r['rounds']} | "
+          f"{h.get('wall_s', '–')} s | load average {load} |")
+    w("")
+    for n, r in zip(names, runs):
+        bp = (r.get("host") or {}).get("busy_processes") or []
+        if bp:
+            w(f"Run {n}, the host's busiest processes at its end (elapsed s, %CPU, command): "
+              + "; ".join(f"`{p.strip()[:110]}`" for p in bp[:5]) + ".")
+            w("")
+    w("### Instructions per I/O, each run: median over rounds (spread)")
+    w("")
+    w("| workload | jobs | device | " + " | ".join(f"run {n}" for n in names) + " | runs disagree by |")
+    w("|---|---:|---|" + "---:|" * len(names) + "---:|")
+    for c in x["cases"]:
+        for d in DEVICES + x.get("extra_devices", []):
+            e = c["devices"][d]
+            if e["mean"] is None:
+                continue
+            cells = [("–" if p["median"] is None else f"{p['median']:,.1f} ({pct(p['spread'], 2)})") for p in e["runs"]]
+            w(f"| {c['rw']} | {c['jobs']} | {d} | " + " | ".join(cells) + f" | {pct(e['disagreement'], 3)} |")
+    w("")
+    g = x["goals"]
+    if len(runs) > 1:
+        w(f"Largest disagreement between the runs: **{pct(x['max_disagreement'], 3)}** "
+          f"(required: within {AGREE_GOAL * 100:.1f} %, every figure): **{'met' if g['agree_met'] else 'not met'}**.")
+    else:
+        w("One run only: agreement between two runs not shown.")
+    w("")
+    w("### Differences and goals (mean of the runs' medians)")
+    w("")
+    w("| workload | jobs | raw | dm-linear | dmp | dmp-nostats | dm-linear − raw | dmp − dm-linear | "
+      "dmp-nostats − dm-linear | dmp − dmp-nostats | dmp / dm-linear (I/Os per instruction; per run) | statistics' share of a dmp I/O |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    f1 = lambda v: "–" if v is None else f"{v:,.1f}"
+    fs = lambda v: "–" if v is None else f"{v:+,.1f}"
+    for c in x["cases"]:
+        v = {d: c["devices"][d]["mean"] for d in DEVICES}
+        pr = ", ".join("–" if r is None else f"{r:.4f}" for r in c["dmp_over_linear_runs"])
+        w(f"| {c['rw']} | {c['jobs']} | {f1(v['raw'])} | {f1(v['dm-linear'])} | {f1(v['dmp'])} | {f1(v['dmp-nostats'])} "
+          f"| {fs(c['linear_minus_raw'])} | {fs(c['dmp_minus_linear'])} | {fs(c['nostats_minus_linear'])} "
+          f"| {fs(c['dmp_minus_nostats'])} | **{num(c['dmp_over_linear'], 4)}** ({pr}) | {pct(c['stats_share'], 2)} |")
+    w("")
+    smoke = any(r.get("mode") == "smoke" for r in runs)
+    verdict = lambda met: "not judged (smoke run)" if smoke else ("met" if met else "not met")
+    w(f"Goal dmp / dm-linear ≥ {EXACT_GOAL} in instructions per I/O, every case and run: "
+      f"**{verdict(g['dmp_over_linear_met'])}** (lowest {num(g['dmp_over_linear_worst'], 4)}). "
+      f"Goal: the statistics cost ≤ {STATS_GOAL * 100:.0f} % of an I/O ((dmp − dmp-nostats) / dmp): "
+      f"**{verdict(g['stats_met'])}** (highest {pct(g['stats_share_worst'], 2)}).")
+    w("")
+    ex = [d for d in x.get("extra_devices", []) if any(c["devices"][d]["mean"] is not None for c in x["cases"])]
+    if ex:
+        w("Other benchmark builds of dmp (same source, `DMP_ACCOUNTING=VARIANT`, with `DMP_MICROBENCH=y`), "
+          "instructions per I/O and the difference to dmp-nostats, i.e. what that design of the statistics costs:")
+        w("")
+        w("| workload | jobs | " + " | ".join(ex) + " | " + " | ".join(f"{d} − dmp-nostats" for d in ex) + " |")
+        w("|---|---:|" + "---:|" * (2 * len(ex)))
+        for c in x["cases"]:
+            base = c["devices"]["dmp-nostats"]["mean"]
+            vals = [c["devices"][d]["mean"] for d in ex]
+            w(f"| {c['rw']} | {c['jobs']} | " + " | ".join(f1(v) for v in vals) + " | "
+              + " | ".join(fs(v - base) if v is not None and base is not None else "–" for v in vals) + " |")
+        w("")
+    w(f"**On hardware (an estimate, not a measurement):** at an assumed {HW_IPC:g} instruction per cycle and "
+      f"{HW_GHZ:g} GHz, an I/O costs instructions / ({HW_IPC:g} × {HW_GHZ:g}) ns of one core; the assumption is "
+      "that the kernel's I/O path runs at the same IPC on every device, so that the instruction ratios above are "
+      "also the time ratios. It is not checked here (TCG has no cycle model), and cache misses in the counters or "
+      "in dm's per-bio data would add cycles without instructions.")
+    w("")
+    w("| workload | jobs | raw | dm-linear | dmp | dmp − dm-linear | dmp's statistics | dmp, IOPS per core |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    ns = lambda v: "–" if v is None else f"{v / (HW_IPC * HW_GHZ):,.0f} ns"
+    for c in x["cases"]:
+        v = {d: c["devices"][d]["mean"] for d in DEVICES}
+        iops = "–" if not v["dmp"] else f"{HW_IPC * HW_GHZ * 1e9 / v['dmp']:,.0f}"
+        dns = lambda d: "–" if d is None else f"{d / (HW_IPC * HW_GHZ):+,.1f} ns"
+        w(f"| {c['rw']} | {c['jobs']} | {ns(v['raw'])} | {ns(v['dm-linear'])} | {ns(v['dmp'])} | "
+          f"{dns(c['dmp_minus_linear'])} | {dns(c['dmp_minus_nostats'])} | {iops} |")
+    w("")
+    scs = [(n, sc) for n, sc in zip(names, x["scale"]) if sc]
+    if scs:
+        nd = scs[0][1]["devices"]
+        w(f"### Many devices ({nd}), in instructions")
+        w("")
+        w("Create: one `dmsetup create --concise` of all the devices; remove: `dmsetup remove`, 200 names per call; "
+          "an unmeasured create/remove pass of each kind first. The dm core waits for RCU and SRCU grace periods, "
+          "during which dmsetup sleeps and the idle guest's clock jumps, so create and remove are counted as the "
+          "CPU time of the dmsetup processes (getrusage of the children: the instructions executed while dmsetup "
+          "was on a CPU, its own and any the other vCPU executed meanwhile), not as elapsed time; work the kernel "
+          "defers to workers while dmsetup sleeps (RCU callbacks, the release of kobjects) is not in it. Reads "
+          "(one Python process, no sleeping) are elapsed instructions. Median over rounds.")
+        w("")
+        w("| | " + " | ".join(f"run {n}: dm-linear | run {n}: dmp | run {n}: dmp / dm-linear" for n, _ in scs) + " |")
+        w("|---|" + "---:|---:|---:|" * len(scs))
+        def row(label, key, per):
+            cells = []
+            for _, sc in scs:
+                a, b = sc[key]["dm-linear"]["median"], sc[key]["dmp"]["median"]
+                cells += [f"{a / per:,.0f}", f"{b / per:,.0f}", f"**{ratio(b, a):.3f}**"]
+            w(f"| {label} | " + " | ".join(cells) + " |")
+        row(f"create {nd} devices, instructions per device", "create", nd)
+        row(f"remove {nd} devices, instructions per device", "remove", nd)
+        def row1(label, key, per):
+            cells = []
+            for _, sc in scs:
+                cells += ["", f"{sc[key]['median'] / per:,.0f}", ""]
+            w(f"| {label} | " + " | ".join(cells) + " |")
+        sc0 = scs[0][1]
+        row1(f"read every statistics file ({sc0['read_all_files']:,}), instructions per file", "read_all",
+             sc0["read_all_files"])
+        row1(f"read every `/sys/block/dm-N/stat` (the dm core's, {sc0['read_diskstat_files']:,}), per file",
+             "read_diskstat", sc0["read_diskstat_files"])
+        row1("one `volumes` read (median of 21), instructions", "volumes_read", 1)
+        w("")
+        cr = [ratio(sc["create"]["dmp"]["median"], sc["create"]["dm-linear"]["median"]) for _, sc in scs]
+        w(f"Goal: creating devices, dmp / dm-linear ≤ {SCALE_GOAL}: "
+          f"**{verdict(all(r is not None and r <= SCALE_GOAL for r in cr))}** ("
+          + ", ".join(f"run {n} {r:.3f}" for (n, _), r in zip(scs, cr)) + ").")
+        w("")
+    return "\n".join(L) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("raw", help="the guest's JSON records, or a results.json to render again")
@@ -346,6 +597,8 @@ def main():
     ap.add_argument("--host-seconds", type=int)
     ap.add_argument("--marks", help="host CPU time at the guest's marks (bench/host-marks.py)")
     ap.add_argument("--notes", help="markdown appended as the closing notes (bench/notes.md)")
+    ap.add_argument("--exact", nargs="*", default=[],
+                    help="instruction-exact runs (bench/exact/run-*.jsonl), rendered side by side")
     a = ap.parse_args()
     try:
         # A results.json written before: render it again (e.g. with new notes).
@@ -369,8 +622,13 @@ def main():
             r["host_wall_s"] = e["wall_s"] - b["wall_s"]
             r["ios_per_cpu_s"] = r["ios_all"] / r["host_cpu_s"]
     s = summarise(meta, recs)
+    if a.host_seconds is None:  # rendered again: the run's own figure
+        a.host_seconds = meta.get("host_seconds")
     s["meta"]["host_seconds"] = a.host_seconds
     md = render_md(s, a.host_seconds)
+    if a.exact:
+        s["exact"] = summarise_exact([load_exact(p) for p in a.exact])
+        md += "\n" + render_exact(s["exact"])
     if a.notes:
         with open(a.notes) as f:
             md += "\n" + f.read()

@@ -32,6 +32,7 @@ import mmap
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -49,8 +50,8 @@ def log(msg):
     print(f"bench: {msg}", flush=True)
 
 
-def sh(*cmd, input=None, check=True):
-    r = subprocess.run(cmd, input=input, env=ENV, capture_output=True, text=True)
+def sh(*cmd, input=None, check=True, cwd=None):
+    r = subprocess.run(cmd, input=input, env=ENV, capture_output=True, text=True, cwd=cwd)
     if check and r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}")
     return r.stdout
@@ -144,13 +145,16 @@ class Case:
             return self.base
         if self.name == "dm-linear":
             return dm_create("bench-linear", f"0 {self.size} linear {self.base} 0")
-        load_dmp("none" if self.name == "dmp-nostats" else None)
+        # dmp-nostats: the DMP_ACCOUNTING=none build; dmp-VARIANT: another
+        # benchmark build (percpu, percpu_batch, spinlock, atomic).
+        v = self.name[len("dmp-"):] if self.name.startswith("dmp-") else None
+        load_dmp("none" if v == "nostats" else v)
         return dm_create("bench-dmp", f"0 {self.size} dmp {self.base}")
 
     def teardown(self):
         if self.name == "dm-linear":
             dm_remove("bench-linear")
-        elif self.name in ("dmp", "dmp-nostats"):
+        elif self.name.startswith("dmp"):
             dm_remove("bench-dmp")
             unload_dmp()
 
@@ -193,6 +197,7 @@ class Marks:
 
 
 MARKS = None
+BASE = None
 
 
 def base_ios(base):
@@ -458,6 +463,158 @@ def micro(a, emit):
                 unload_dmp()
 
 
+# --- exact: instructions, under QEMU's -icount (scripts/bench --exact) -------------
+#
+# The guest runs under -icount shift=S,sleep=off: its clock (the TSC, and so
+# CLOCK_REALTIME/MONOTONIC) advances 2^S ns per instruction executed, by all
+# vCPUs together (with icount, QEMU runs the vCPUs in turn on one thread), and
+# jumps to the next timer when every vCPU is idle. A window during which some
+# vCPU is always busy therefore lasts (instructions of the whole guest) x 2^S ns.
+
+EXACT_PRE, EXACT_POST = "/dev/shm/dmp-exact-pre", "/dev/shm/dmp-exact-post"
+
+
+def fio_exact(dev, rw, jobs, n):
+    """fio with a fixed number of I/Os per job. The window is timed inside fio:
+    each job runs exec_prerun just before its I/O loop and exec_postrun just
+    after it, and each writes the clock (ns) to a file; the window is from the
+    first prerun's clock to the last postrun's. fio's start-up and exit (which
+    sleep, so that the idle guest's clock jumps) stay outside. Returns
+    (I/Os completed by the base device, window ns)."""
+    for f in (EXACT_PRE, EXACT_POST):
+        if os.path.exists(f):
+            os.unlink(f)
+    cpus = "0" if jobs == 1 else f"0-{jobs - 1}"
+    i0 = base_ios(BASE)
+    sh("fio", "--name=exact", f"--filename={dev}", "--ioengine=libaio", "--direct=1",
+       f"--rw={rw}", "--bs=4k", "--iodepth=32", f"--numjobs={jobs}", f"--number_ios={n}",
+       "--norandommap", "--randrepeat=1", f"--cpus_allowed={cpus}", "--cpus_allowed_policy=split",
+       "--group_reporting", "--output-format=json",
+       # fio runs these through system() with its own redirection appended.
+       f"--exec_prerun=sh -c 'date +%s%N >>{EXACT_PRE}'",
+       f"--exec_postrun=sh -c 'date +%s%N >>{EXACT_POST}'", cwd="/dev/shm")
+    ios = base_ios(BASE) - i0
+    pre = [int(x) for x in read(EXACT_PRE).split()]
+    post = [int(x) for x in read(EXACT_POST).split()]
+    if len(pre) != jobs or len(post) != jobs:
+        raise RuntimeError(f"fio --exec_prerun/postrun: {len(pre)}/{len(post)} clock readings for {jobs} jobs")
+    return ios, max(post) - min(pre)
+
+
+def exact_devices(a):
+    """The four devices, or those --exact-devices names (which may add
+    dmp-VARIANT: a benchmark build of dmp, e.g. dmp-percpu_batch)."""
+    if a.exact_devices:
+        return a.exact_devices.split(",")
+    return ["raw", "dm-linear", "dmp", "dmp-nostats"]
+
+
+def exact_fio(a, base, emit):
+    """Instructions per I/O: two fio runs per case, SMALL and BIG I/Os per job;
+    (window_big - window_small) / (ios_big - ios_small) / 2^shift cancels
+    what a run costs besides its I/Os (the exec_prerun/postrun themselves,
+    fio's per-job set-up inside the window)."""
+    small, big = (int(x) for x in a.exact_ios.split(","))
+    workloads = [(rw, j) for rw in ("randread", "randwrite") for j in sorted({1, NCPU})]
+    if a.mode == "smoke":
+        workloads = workloads[:1]
+    fio_exact(base, "randread", 1, small)  # fio's pages in the page cache; unmeasured
+    unit = 2 ** a.icount_shift
+    for rnd in range(a.rounds):
+        for rw, jobs in workloads:
+            for name in rotate(exact_devices(a), rnd):
+                case = Case(name, base)
+                dev = case.setup()
+                try:
+                    ios_s, win_s = fio_exact(dev, rw, jobs, small)
+                    ios_b, win_b = fio_exact(dev, rw, jobs, big)
+                finally:
+                    case.teardown()
+                if ios_s != small * jobs or ios_b != big * jobs:
+                    raise RuntimeError(f"{name} {rw}: the base device completed {ios_s}/{ios_b} I/Os, "
+                                       f"not {small * jobs}/{big * jobs}")
+                ipio = (win_b - win_s) / unit / (ios_b - ios_s)
+                emit({"kind": "exact", "round": rnd, "rw": rw, "jobs": jobs, "device": name,
+                      "small": {"ios": ios_s, "window_ns": win_s}, "big": {"ios": ios_b, "window_ns": win_b},
+                      "instr_per_io": ipio})
+                log(f"round {rnd} exact {rw} jobs={jobs} {name}: {ipio:,.1f} instructions/I/O")
+
+
+def child_cpu_ns():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round((r.ru_utime + r.ru_stime) * 1e9)
+
+
+def timed(fn):
+    """(result, virtual ns elapsed, CPU ns of the child processes fn waited for)."""
+    c0, t0 = child_cpu_ns(), time.monotonic_ns()
+    res = fn()
+    return res, time.monotonic_ns() - t0, child_cpu_ns() - c0
+
+
+def exact_scale(a, base, emit):
+    """Creating and removing N devices, reading every statistics file, one
+    `volumes` read, in instructions. dmsetup sleeps while the dm core waits
+    for RCU and SRCU grace periods, and an idle guest's clock jumps, so for
+    create and remove the figure is the CPU time of the dmsetup processes
+    (their instructions, plus any the other vCPU executed meanwhile: ticks,
+    work queued to it); the elapsed virtual time is kept for the record.
+    Reads run in this process without sleeping: elapsed virtual time."""
+    load_dmp()
+    n = a.devices
+    unit = 2 ** a.icount_shift
+    for kind in ("linear", "dmp"):  # unmeasured: the kernel's caches grown
+        names, _ = many(kind, base, n)
+        remove_many(names)
+    for rnd in range(a.scale_rounds):
+        rec = {"kind": "exact-scale", "round": rnd, "devices": n}
+        for kind in rotate(["linear", "dmp"], rnd):
+            names = [f"bench-{kind}-{i}" for i in range(n)]
+            tgt = "dmp" if kind == "dmp" else "linear"
+            arg = "" if kind == "dmp" else " 0"
+            spec = ";".join(f"{nm},,,rw,0 8 {tgt} {base}{arg}" for nm in names)
+            _, el_c, cpu_c = timed(lambda: sh("dmsetup", "create", "--concise", spec))
+            r = {"create": {"instructions": cpu_c / unit, "elapsed_ns": el_c}}
+            if kind == "dmp":
+                files = sorted(p for p in glob.glob(f"{STAT}/*/*") if not p.endswith("/reset"))
+                # The control: the dm core's own statistics file of each device
+                # (only these devices exist now).
+                disk = sorted(glob.glob("/sys/block/dm-*/stat"))
+
+                def read_files(paths):
+                    nb = 0
+                    for p in paths:
+                        with open(p, "rb") as f:
+                            nb += len(f.read())
+                    return nb
+                read_files(files)  # first reads create kernfs' open files' state; unmeasured
+                nb, el, _ = timed(lambda: read_files(files))
+                r["read_all"] = {"files": len(files), "bytes": nb, "instructions": el / unit}
+                nb, el, _ = timed(lambda: read_files(disk))
+                r["read_diskstat"] = {"files": len(disk), "bytes": nb, "instructions": el / unit}
+                vols = []
+                for _ in range(21):
+                    _, el, _ = timed(lambda: read_files([f"{STAT}/volumes"]))
+                    vols.append(el / unit)
+                r["volumes_read"] = {"instructions": sorted(vols)[len(vols) // 2], "all": vols}
+            _, el_r, cpu_r = timed(lambda: remove_many(names))
+            r["remove"] = {"instructions": cpu_r / unit, "elapsed_ns": el_r}
+            rec["dmp" if kind == "dmp" else "dm-linear"] = r
+        emit(rec)
+        d, l = rec["dmp"], rec["dm-linear"]
+        log(f"round {rnd} exact scale {n}: create dmp {d['create']['instructions'] / 1e6:.1f} M, "
+            f"dm-linear {l['create']['instructions'] / 1e6:.1f} M instructions; remove dmp "
+            f"{d['remove']['instructions'] / 1e6:.1f} M, dm-linear {l['remove']['instructions'] / 1e6:.1f} M; "
+            f"volumes {d['volumes_read']['instructions'] / 1e3:.0f} k")
+    unload_dmp()
+
+
+def exact_quiet():
+    """Less background work during the windows: no periodic writeback."""
+    write("/proc/sys/vm/dirty_writeback_centisecs", 0)
+    sh("sync")
+
+
 # --- main -----------------------------------------------------------------------
 
 def main():
@@ -471,6 +628,11 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated step names (prefixes) to run")
     ap.add_argument("--together-variant", default="",
                     help="benchmark build of dmp.ko for the head-to-head step (e.g. none)")
+    ap.add_argument("--icount-shift", type=int, default=None,
+                    help="the guest runs under -icount shift=N,sleep=off: run the exact steps")
+    ap.add_argument("--exact-ios", default="5000,55000", help="I/Os per job of the SMALL,BIG fio runs")
+    ap.add_argument("--exact-devices", default="", help="comma-separated subset of the devices")
+    ap.add_argument("--scale-rounds", type=int, default=2)
     a = ap.parse_args()
 
     records = []
@@ -487,10 +649,16 @@ def main():
             "cpu_model": next((l.split(":", 1)[1].strip() for l in read("/proc/cpuinfo").splitlines()
                                if l.startswith("model name")), "?")}
     log(f"kernel {meta['kernel']}, {NCPU} CPUs, {a.rounds} rounds, {a.runtime}s per case")
-    global MARKS
+    global MARKS, BASE
     MARKS = Marks()
     unload_dmp()
-    base = nullb_create()
+    base = BASE = nullb_create()
+    exact = a.icount_shift is not None
+    if exact:
+        meta.update(icount_shift=a.icount_shift, exact_ios=a.exact_ios, scale_rounds=a.scale_rounds,
+                    clocksource=read("/sys/devices/system/clocksource/clocksource0/current_clocksource").strip(),
+                    tsc_calibration=[l.split("] ", 1)[-1] for l in sh("dmesg").splitlines() if "tsc:" in l])
+        exact_quiet()
     meta["base_device"] = {"path": base, **{k: read(f"{NULLB}/{k}").strip() for k in
                            ("size", "memory_backed", "irqmode", "submit_queues", "hw_queue_depth",
                             "queue_mode", "blocksize", "completion_nsec")}}
@@ -500,6 +668,9 @@ def main():
                  ("fio", lambda: fio_cases(a, base, emit)),
                  ("head-to-head", lambda: together_cases(a, base, emit)),
                  ("scale", lambda: scale(a, base, emit, lambda: reader_cases(a, base, emit)))]
+        if exact:
+            steps = [("exact-fio", lambda: exact_fio(a, base, emit)),
+                     ("exact-scale", lambda: exact_scale(a, base, emit))]
         for name, step in steps:
             if a.only and not any(name.startswith(o) for o in a.only.split(",")):
                 continue
