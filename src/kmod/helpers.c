@@ -20,16 +20,6 @@ void dmp_bio_set_dev(struct bio *bio, struct block_device *bdev)
 	bio_set_dev(bio, bdev);
 }
 
-unsigned int dmp_bio_op(const struct bio *bio)
-{
-	return bio_op(bio);
-}
-
-bool dmp_bio_preflush(const struct bio *bio)
-{
-	return bio->bi_opf & REQ_PREFLUSH;
-}
-
 sector_t dmp_bdev_nr_sectors(struct block_device *bdev)
 {
 	return bdev_nr_sectors(bdev);
@@ -45,9 +35,13 @@ u64 __percpu *dmp_alloc_percpu_u64(size_t count)
 	return __alloc_percpu(array_size(count, sizeof(u64)), __alignof__(u64));
 }
 
-void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val)
+/* One bio's three increments (stats.rs: Update) in one call. */
+void dmp_percpu_add3(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+		     size_t i2, u64 v2)
 {
-	this_cpu_add(base[idx], val);
+	this_cpu_add(base[i0], v0);
+	this_cpu_add(base[i1], v1);
+	this_cpu_add(base[i2], v2);
 }
 
 u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu)
@@ -121,13 +115,10 @@ void dmp_acct_unlock(void)
 }
 #endif
 
-#ifdef DMP_ACCT_percpu_batch
-void dmp_this_cpu_add3(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
-		       size_t i2, u64 v2)
+#ifdef DMP_ACCT_percpu_each
+void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val)
 {
-	this_cpu_add(base[i0], v0);
-	this_cpu_add(base[i1], v1);
-	this_cpu_add(base[i2], v2);
+	this_cpu_add(base[idx], val);
 }
 #endif
 

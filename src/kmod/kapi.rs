@@ -238,22 +238,48 @@ const _: () = assert!(core::mem::align_of::<u64>() == 8, "per-CPU u64 slots must
 #[cfg(not(target_has_atomic = "64"))]
 compile_error!("dmp reads 64-bit per-CPU counters whole: the target needs single-access 64-bit loads");
 
-/// `NR_SLOTS` 64-bit counters per CPU. The I/O path adds to the current CPU's
-/// copy with `this_cpu_add` (one instruction, safe against preemption and
+/// `NR_SLOTS` 64-bit counters per CPU. The I/O path adds one bio's
+/// increments to the current CPU's copy with one call of a C helper doing
+/// three `this_cpu_add` (one instruction each, safe against preemption and
 /// interrupts, no cache line shared between CPUs); readers sum all copies.
-/// (Benchmark builds may replace it: see the end of this file.)
+/// (Benchmark builds may replace it: see acct_variants.rs.)
 #[cfg(not(dmp_acct_variant))]
 pub(crate) struct PerCpuSlots {
-    base: NonNull<u64>,
+    base: PerCpuBase,
 }
+
+/// The base pointer of a live per-CPU array of `NR_SLOTS` u64, copied into a
+/// target's context by [`StatsRef`] so that the I/O path reaches the counters
+/// with no further load. Only made from a live [`PerCpuSlots`]; never outlives
+/// it (see [`StatsRef`]).
+#[cfg(not(dmp_acct_variant))]
+#[derive(Clone, Copy)]
+pub(crate) struct PerCpuBase(NonNull<u64>);
 
 #[cfg(not(dmp_acct_variant))]
 // SAFETY: the per-CPU area is only modified with this_cpu_add on the owning
 // CPU and read with volatile 64-bit loads; nothing else aliases it.
-unsafe impl Send for PerCpuSlots {}
+unsafe impl Send for PerCpuBase {}
 #[cfg(not(dmp_acct_variant))]
-// SAFETY: see `Send`; all methods take `&self` and are safe concurrently.
-unsafe impl Sync for PerCpuSlots {}
+// SAFETY: see `Send`; `add` is safe concurrently on every CPU.
+unsafe impl Sync for PerCpuBase {}
+
+#[cfg(not(any(dmp_acct_variant, dmp_acct_percpu_each)))]
+impl PerCpuBase {
+    /// Adds one bio's increments to this CPU's copy: one out-of-line call.
+    #[inline]
+    pub(crate) fn add(self, update: &Update) {
+        let [x, y, z] = update.adds();
+        // SAFETY: `self.0` is a live per-CPU array of NR_SLOTS u64 (see the
+        // type), and an `Update` only holds slots below NR_SLOTS (its fields
+        // are private to stats.rs, which builds them with slot constants and
+        // `bucket()`, which is at most NR_BUCKETS - 1). this_cpu_add is safe
+        // in any context.
+        unsafe {
+            b::dmp_percpu_add3(self.0.as_ptr(), x.slot(), x.value(), y.slot(), y.value(), z.slot(), z.value())
+        };
+    }
+}
 
 #[cfg(not(dmp_acct_variant))]
 impl PerCpuSlots {
@@ -261,21 +287,13 @@ impl PerCpuSlots {
         // SAFETY: a plain allocation request; the result is checked for NULL.
         let base = unsafe { b::dmp_alloc_percpu_u64(NR_SLOTS) };
         Ok(PerCpuSlots {
-            base: NonNull::new(base).ok_or(code::ENOMEM)?,
+            base: PerCpuBase(NonNull::new(base).ok_or(code::ENOMEM)?),
         })
     }
 
-    /// Adds one bio's increments to this CPU's copy.
-    #[cfg(not(dmp_acct_percpu_batch))]
-    #[inline]
-    pub(crate) fn add(&self, update: &Update) {
-        for (slot, value) in update.iter() {
-            if slot < NR_SLOTS {
-                // SAFETY: `base` is a live per-CPU array of NR_SLOTS u64 and
-                // `slot` is in range.
-                unsafe { b::dmp_this_cpu_add(self.base.as_ptr(), slot, value) };
-            }
-        }
+    /// The base pointer, for [`StatsRef`] only.
+    fn base(&self) -> PerCpuBase {
+        self.base
     }
 
     /// The sum over every possible CPU.
@@ -289,7 +307,7 @@ impl PerCpuSlots {
                 break;
             }
             // SAFETY: `cpu` is a possible CPU and `base` a live per-CPU array.
-            let copy = unsafe { b::dmp_per_cpu_ptr(self.base.as_ptr(), cpu as c_uint) };
+            let copy = unsafe { b::dmp_per_cpu_ptr(self.base.0.as_ptr(), cpu as c_uint) };
             let mut slots = [0u64; NR_SLOTS];
             for (i, s) in slots.iter_mut().enumerate() {
                 // SAFETY: `copy` points to NR_SLOTS aligned u64; a volatile
@@ -297,7 +315,7 @@ impl PerCpuSlots {
                 // 64-bit architectures dmp supports.
                 *s = unsafe { ptr::read_volatile(copy.add(i)) };
             }
-            total.add_slots(&slots);
+            total.add_percpu(&slots);
         }
         total
     }
@@ -306,8 +324,50 @@ impl PerCpuSlots {
 #[cfg(not(dmp_acct_variant))]
 impl Drop for PerCpuSlots {
     fn drop(&mut self) {
-        // SAFETY: allocated by dmp_alloc_percpu_u64 and no longer used.
-        unsafe { b::free_percpu(self.base.as_ptr().cast::<c_void>()) };
+        // SAFETY: allocated by dmp_alloc_percpu_u64 and no longer used: every
+        // `PerCpuBase` copy lives in a `StatsRef` that keeps this owner alive.
+        unsafe { b::free_percpu(self.base.0.as_ptr().cast::<c_void>()) };
+    }
+}
+
+/// A reference to a kobject object that owns per-CPU counters, with the
+/// counters' base pointer kept beside it: the I/O path adds through
+/// [`StatsRef::add`] without dereferencing the object.
+///
+/// Sound because the object cannot go away while `obj` holds its reference,
+/// and the `PerCpuSlots` the base came from cannot be dropped or replaced
+/// while the object lives: `counters` returns it borrowed for as long as the
+/// object is borrowed, which safe code can only do for a value that is not
+/// replaced for that long, and nobody gets `&mut T` from a `KobjRef`.
+pub(crate) struct StatsRef<T: KobjectFirst> {
+    base: PerCpuBase,
+    obj: KobjRef<T>,
+}
+
+impl<T: KobjectFirst> StatsRef<T> {
+    pub(crate) fn new(obj: KobjRef<T>, counters: for<'a> fn(&'a T) -> &'a PerCpuSlots) -> Self {
+        StatsRef {
+            base: counters(&obj).base(),
+            obj,
+        }
+    }
+
+    /// Adds one bio's increments to this CPU's copy.
+    #[inline]
+    pub(crate) fn add(&self, update: &Update) {
+        self.base.add(update);
+    }
+
+    /// Gives back the object reference.
+    pub(crate) fn into_inner(self) -> KobjRef<T> {
+        self.obj
+    }
+}
+
+impl<T: KobjectFirst> Deref for StatsRef<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.obj
     }
 }
 
@@ -513,6 +573,11 @@ impl Target {
     }
 }
 
+/// `REQ_OP_MASK` and `REQ_PREFLUSH` of blk_types.h (macros with casts, which
+/// bindgen does not translate), from the values it does translate.
+const REQ_OP_MASK: u32 = (1 << b::REQ_OP_BITS) - 1;
+const REQ_PREFLUSH: u32 = 1 << b::__REQ_PREFLUSH;
+
 /// A bio seen from `map`.
 pub(crate) struct Bio(NonNull<b::bio>);
 
@@ -523,11 +588,16 @@ impl Bio {
         NonNull::new(bio).map(Bio)
     }
 
+    /// `bi_opf`: the operation (low REQ_OP_BITS) and the request flags.
+    fn opf(&self) -> u32 {
+        // SAFETY: the bio is live during map and owned by this call.
+        unsafe { self.0.as_ref().bi_opf }
+    }
+
     /// What the statistics count this bio as.
     pub(crate) fn kind(&self) -> IoKind {
-        // SAFETY: the bio is live during map.
-        let op = unsafe { b::dmp_bio_op(self.0.as_ptr()) };
-        match op {
+        // bio_op(): the operation is the low REQ_OP_BITS bits of bi_opf.
+        match self.opf() & REQ_OP_MASK {
             b::REQ_OP_READ => IoKind::Read,
             b::REQ_OP_WRITE | b::REQ_OP_WRITE_ZEROES | b::REQ_OP_SECURE_ERASE | b::REQ_OP_ZONE_APPEND => {
                 IoKind::Write
@@ -539,8 +609,7 @@ impl Bio {
 
     /// Whether the bio carries REQ_PREFLUSH.
     pub(crate) fn preflush(&self) -> bool {
-        // SAFETY: the bio is live during map.
-        unsafe { b::dmp_bio_preflush(self.0.as_ptr()) }
+        self.opf() & REQ_PREFLUSH != 0
     }
 
     /// Size in bytes.
@@ -1332,167 +1401,11 @@ unsafe extern "C" fn prepare_ioctl_tramp<T: TargetOps>(
     unsafe { prepare_ioctl_common::<T>(ti, bdev) }
 }
 
-// ---------------------------------------------------------------------------
-// Benchmark builds only (Kbuild DMP_ACCOUNTING, DMP_MICROBENCH; scripts/bench).
-// None of this is compiled into the dmp.ko that ships.
-// ---------------------------------------------------------------------------
-
-/// Comparison variant: dmp's per-CPU counters, with the first three
-/// increments of a bio in one call to C instead of one call each.
-#[cfg(dmp_acct_percpu_batch)]
-impl PerCpuSlots {
-    #[inline]
-    pub(crate) fn add(&self, update: &Update) {
-        let mut items = [(0usize, 0u64); 4];
-        let mut n = 0;
-        for (slot, value) in update.iter().filter(|&(slot, _)| slot < NR_SLOTS) {
-            if let Some(item) = items.get_mut(n) {
-                *item = (slot, value);
-                n += 1;
-            }
-        }
-        let mut rest = items.get(..n).unwrap_or(&[]);
-        if let [x, y, z, tail @ ..] = rest {
-            // SAFETY: `base` is a live per-CPU array of NR_SLOTS u64 and the
-            // three slots are in range.
-            unsafe { b::dmp_this_cpu_add3(self.base.as_ptr(), x.0, x.1, y.0, y.1, z.0, z.1) };
-            rest = tail;
-        }
-        for &(slot, value) in rest {
-            // SAFETY: as above.
-            unsafe { b::dmp_this_cpu_add(self.base.as_ptr(), slot, value) };
-        }
-    }
-}
-
-/// Comparison variant: one set of counters shared by every CPU, protected by
-/// one global spinlock (the design of the earlier C modules).
-#[cfg(dmp_acct_spinlock)]
-pub(crate) struct PerCpuSlots {
-    slots: UnsafeCell<crate::stats::Slots>,
-}
-
-// SAFETY: the slots are only accessed with dmp_acct_lock held.
-#[cfg(dmp_acct_spinlock)]
-unsafe impl Sync for PerCpuSlots {}
-
-#[cfg(dmp_acct_spinlock)]
-impl PerCpuSlots {
-    pub(crate) fn new() -> Result<Self> {
-        Ok(PerCpuSlots {
-            slots: UnsafeCell::new([0; NR_SLOTS]),
-        })
-    }
-
-    #[inline]
-    pub(crate) fn add(&self, update: &Update) {
-        // SAFETY: a plain spin_lock; the I/O path never runs in hard IRQ
-        // context, and nothing sleeps before the unlock below.
-        unsafe { b::dmp_acct_lock() };
-        // SAFETY: the lock is held, so this is the only reference.
-        update.apply(unsafe { &mut *self.slots.get() });
-        // SAFETY: taken above by this task.
-        unsafe { b::dmp_acct_unlock() };
-    }
-
-    pub(crate) fn sum(&self) -> Counters {
-        // SAFETY: as in `add`.
-        unsafe { b::dmp_acct_lock() };
-        // SAFETY: the lock is held; a copy is taken.
-        let copy = unsafe { *self.slots.get() };
-        // SAFETY: taken above by this task.
-        unsafe { b::dmp_acct_unlock() };
-        Counters::from_slots(copy)
-    }
-}
-
-/// Comparison variant: one set of counters shared by every CPU, each slot a
-/// 64-bit atomic (one locked add per slot and bio).
-#[cfg(dmp_acct_atomic)]
-pub(crate) struct PerCpuSlots {
-    slots: [core::sync::atomic::AtomicU64; NR_SLOTS],
-}
-
-#[cfg(dmp_acct_atomic)]
-impl PerCpuSlots {
-    pub(crate) fn new() -> Result<Self> {
-        Ok(PerCpuSlots {
-            slots: [const { core::sync::atomic::AtomicU64::new(0) }; NR_SLOTS],
-        })
-    }
-
-    #[inline]
-    pub(crate) fn add(&self, update: &Update) {
-        for (slot, value) in update.iter() {
-            if let Some(s) = self.slots.get(slot) {
-                s.fetch_add(value, core::sync::atomic::Ordering::Relaxed);
-            }
-        }
-    }
-
-    pub(crate) fn sum(&self) -> Counters {
-        let mut copy = [0u64; NR_SLOTS];
-        for (d, s) in copy.iter_mut().zip(self.slots.iter()) {
-            *d = s.load(core::sync::atomic::Ordering::Relaxed);
-        }
-        Counters::from_slots(copy)
-    }
-}
-
-/// Measurement variant: no statistics at all, to see what the target costs
-/// without them. Every counter reads 0.
-#[cfg(dmp_acct_none)]
-pub(crate) struct PerCpuSlots;
-
-#[cfg(dmp_acct_none)]
-impl PerCpuSlots {
-    pub(crate) fn new() -> Result<Self> {
-        Ok(PerCpuSlots)
-    }
-
-    #[inline]
-    pub(crate) fn add(&self, _update: &Update) {}
-
-    pub(crate) fn sum(&self) -> Counters {
-        Counters::from_slots([0; NR_SLOTS])
-    }
-}
-
-/// Monotonic clock in nanoseconds (`ktime_get_ns`).
-#[cfg(dmp_microbench)]
-pub(crate) fn now_ns() -> u64 {
-    // SAFETY: reads the clock; callable from any context.
-    unsafe { b::dmp_ktime_get_ns() }
-}
-
-/// Number of online CPUs.
-#[cfg(dmp_microbench)]
-pub(crate) fn online_cpus() -> u32 {
-    // SAFETY: reads cpu_online_mask's weight.
-    unsafe { b::dmp_num_online_cpus() }
-}
-
-/// Runs `f(cpu)` on every online CPU at the same time and returns when every
-/// call has returned (`on_each_cpu` with wait). `f` runs with interrupts off
-/// (in the IPI handler on the other CPUs), so it must not sleep and should
-/// not run for long.
-#[cfg(dmp_microbench)]
-pub(crate) fn run_on_each_cpu<F: Fn(u32) + Sync>(f: &F) {
-    let info = ptr::from_ref(f).cast_mut().cast::<c_void>();
-    // SAFETY: on_each_cpu with wait=1 returns only after `each_cpu_tramp::<F>`
-    // has returned on every CPU, so `info`, a `&F`, outlives every use; the
-    // call is made from process context (a sysfs store).
-    unsafe { b::dmp_on_each_cpu(Some(each_cpu_tramp::<F>), info, 1) };
-}
-
-#[cfg(dmp_microbench)]
-unsafe extern "C" fn each_cpu_tramp<F: Fn(u32) + Sync>(info: *mut c_void) {
-    // SAFETY: runs in on_each_cpu's callback with interrupts off, so the CPU
-    // cannot change under us.
-    let cpu = unsafe { b::dmp_smp_processor_id() };
-    // SAFETY: `info` is the live `&F` passed by `run_on_each_cpu::<F>` (see
-    // there); `F: Sync` allows the CPUs to share it.
-    if let Some(f) = unsafe { info.cast::<F>().as_ref() } {
-        f(cpu);
-    }
-}
+// Benchmark builds only (Kbuild DMP_ACCOUNTING, DMP_MICROBENCH; scripts/bench):
+// never compiled into the dmp.ko that ships.
+#[cfg(any(dmp_acct_variant, dmp_acct_percpu_each, dmp_microbench))]
+#[path = "kapi_bench.rs"]
+mod bench;
+#[cfg(any(dmp_acct_variant, dmp_acct_percpu_each, dmp_microbench))]
+#[allow(unused_imports)]
+pub(crate) use bench::*;

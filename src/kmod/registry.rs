@@ -15,9 +15,9 @@
 
 use crate::kapi::{
     kobject_add, DataGuard, KList, KObj, KobjRef, KobjectField, KobjectFirst, Link, Linked, Locked,
-    MappedDevice, PerCpuSlots, TableGuard,
+    MappedDevice, PerCpuSlots, StatsRef, TableGuard,
 };
-use crate::stats::{account, Counters, IoKind};
+use crate::stats::Counters;
 use crate::sysfs;
 use kernel::error::Result;
 
@@ -58,10 +58,9 @@ static DEVICES: KList<DevStats> = KList::new();
 static RETIRED: Locked<Counters, DataGuard> = Locked::new(Counters::zero());
 
 impl DevStats {
-    /// Accounts one bio: the whole I/O-path cost of the statistics.
-    #[inline]
-    pub(crate) fn account(&self, kind: IoKind, bytes: u64, preflush: bool) {
-        self.counters.add(&account(kind, bytes, preflush));
+    /// The counters, for the I/O path's [`StatsRef`].
+    fn counters(&self) -> &PerCpuSlots {
+        &self.counters
     }
 
     /// The device's counters since its last reset.
@@ -106,8 +105,13 @@ pub(crate) fn reset_all() {
 
 /// Attaches a new dmp target to the statistics of `md`, creating them (and
 /// the sysfs directory /sys/module/dmp/stat/dm-N) for the device's first
-/// target. The returned reference keeps the statistics allocated.
-pub(crate) fn attach(md: MappedDevice) -> Result<KobjRef<DevStats>> {
+/// target. The returned reference keeps the statistics allocated, and
+/// carries their per-CPU base pointer for the I/O path (`StatsRef::add`).
+pub(crate) fn attach(md: MappedDevice) -> Result<StatsRef<DevStats>> {
+    Ok(StatsRef::new(attach_dev(md)?, DevStats::counters))
+}
+
+fn attach_dev(md: MappedDevice) -> Result<KobjRef<DevStats>> {
     let mut t = TableGuard::lock();
     let existing = {
         let mut g = DataGuard::lock();
@@ -140,7 +144,8 @@ pub(crate) fn attach(md: MappedDevice) -> Result<KobjRef<DevStats>> {
 /// Detaches a dmp target. The last target of a device folds its counters into
 /// the aggregate's share of removed devices and removes its sysfs directory
 /// (waiting for running readers) before the mapped device can go away.
-pub(crate) fn detach(dev: KobjRef<DevStats>) {
+pub(crate) fn detach(dev: StatsRef<DevStats>) {
+    let dev = dev.into_inner();
     let mut t = TableGuard::lock();
     let users = dev.users.get_mut(&mut t);
     *users = users.saturating_sub(1);

@@ -10,11 +10,11 @@
 //! counted. Every bio that reaches `map` is counted once (see registry.rs).
 
 use crate::kapi::{
-    register_target, Args, Bio, DmDev, KobjRef, MapResult, StatusKind, Target, TargetOps,
+    register_target, Args, Bio, DmDev, MapResult, StatsRef, StatusKind, Target, TargetOps,
     TargetTypeRegistration, TARGET_FEATURES,
 };
 use crate::registry::{self, DevStats};
-use crate::stats::{parse_message, write_status, Message, SliceWriter};
+use crate::stats::{account, parse_message, write_status, Message, SliceWriter};
 use core::ffi::CStr;
 use core::fmt::Write;
 use kernel::error::{code, Error, Result};
@@ -39,7 +39,9 @@ struct Dmp;
 /// One dmp segment: its underlying device and its mapped device's statistics.
 struct DmpCtx {
     dev: DmDev,
-    stats: Option<KobjRef<DevStats>>,
+    /// Always `Some` until the context is dropped. Holds the counters' per-CPU
+    /// base pointer, so that `map` reaches them with no further load.
+    stats: Option<StatsRef<DevStats>>,
 }
 
 impl Drop for DmpCtx {
@@ -78,7 +80,7 @@ impl TargetOps for Dmp {
     fn map(ti: &Target, ctx: &DmpCtx, bio: &mut Bio) -> MapResult {
         let bytes = bio.bytes();
         if let Some(stats) = &ctx.stats {
-            stats.account(bio.kind(), bytes, bio.preflush());
+            stats.add(&account(bio.kind(), bytes, bio.preflush()));
         }
         // An empty flush has no sector to remap.
         let sector = if bytes == 0 {
