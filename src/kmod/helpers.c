@@ -80,17 +80,7 @@ void dmp_data_unlock(void)
 	mutex_unlock(&dmp_data_mutex);
 }
 
-struct module *dmp_this_module(void)
-{
-	return THIS_MODULE;
-}
-
-struct kobject *dmp_module_kobj(void)
-{
-	return &THIS_MODULE->mkobj.kobj;
-}
-
-/* DECLARE_COMPLETION is a macro: see wait_for_kobject_releases in kapi.rs. */
+/* DECLARE_COMPLETION is a macro: see wait_for_kobject_releases in kapi/kobject.rs. */
 static DECLARE_COMPLETION(dmp_kobjects_released);
 
 struct completion *dmp_kobjects_released_completion(void)

@@ -32,8 +32,6 @@ void dmp_table_unlock(void);
 void dmp_data_lock(void);
 void dmp_data_unlock(void);
 
-struct module *dmp_this_module(void);
-struct kobject *dmp_module_kobj(void);
 struct completion *dmp_kobjects_released_completion(void);
 
 /*

@@ -23,11 +23,12 @@
 //!   `variant=V cpus=N calls=C exact=0|1 elapsed_ns=T0,T1,...`, where `exact`
 //!   says the device's counters afterwards hold exactly N*C requests.
 
-use crate::bindings as b;
 use crate::kapi::{
-    now_ns, online_cpus, run_on_each_cpu, AttrSpec, AttrTable, InitOnce, PerCpuSlots, StatKset,
-    SysfsOps,
+    now_ns, online_cpus, run_on_each_cpu, AttrSpec, Kset, KsetGroup, PerCpuSlots, SysfsOps, TableGuard,
+    UeventOps, UeventSubsystem,
 };
+use core::ffi::CStr;
+use kernel::ThisModule;
 use crate::stats::{account, IoKind, SliceWriter};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -125,23 +126,19 @@ fn parse_request(input: &[u8]) -> Option<(u64, u32)> {
     words.next().is_none().then_some((calls, cpus))
 }
 
-static UEVENT_OPS: InitOnce<b::kset_uevent_ops> = InitOnce::zeroed();
-static ATTRS: InitOnce<AttrTable> = InitOnce::zeroed();
-static GROUP: InitOnce<b::attribute_group> = InitOnce::zeroed();
+struct Dmp;
+impl UeventSubsystem for Dmp {
+    const NAME: &'static CStr = c"dmp";
+}
+static UEVENT_OPS: UeventOps<Dmp> = UeventOps::new();
+static GROUP: KsetGroup<RunDir, 1> = KsetGroup::new();
 
 /// The directory's one file, `run`.
 struct RunDir;
 
 impl SysfsOps for RunDir {
     type Obj = ();
-
-    fn attrs() -> &'static AttrTable {
-        ATTRS.get()
-    }
-
-    unsafe fn obj<'a>(_: *mut b::kobject) -> &'a () {
-        &()
-    }
+    const ATTRS: &'static [AttrSpec] = &[AttrSpec { name: c"run", mode: 0o600 }];
 
     fn show(_: &(), _: usize, out: &mut SliceWriter<'_>) -> Result {
         let cpus = LAST_CPUS.load(Ordering::Relaxed);
@@ -171,14 +168,13 @@ impl SysfsOps for RunDir {
 
 /// /sys/module/dmp/microbench, removed when dropped (module exit).
 pub(crate) struct Microbench {
-    _dir: StatKset,
+    _dir: Kset,
 }
 
 impl Microbench {
-    pub(crate) fn new() -> Result<Self> {
-        AttrTable::init::<RunDir>(&ATTRS, &GROUP, &[AttrSpec { name: c"run", mode: 0o600 }])?;
-        let dir = StatKset::new(c"microbench", &UEVENT_OPS)?;
-        dir.add_group(&GROUP)?;
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        let dir = Kset::new(module, c"microbench", &UEVENT_OPS)?;
+        dir.add_group(&mut TableGuard::lock(), &GROUP)?;
         Ok(Microbench { _dir: dir })
     }
 }

@@ -5,8 +5,18 @@
 //! comparison counter designs, which replace `PerCpuSlots`/`PerCpuBase` of
 //! the safe layer, and what the microbenchmark needs.
 
+#[cfg(dmp_acct_percpu_each)]
+use super::percpu::PerCpuBase;
+#[cfg(all(dmp_microbench, not(dmp_acct_variant)))]
+use super::percpu::PerCpuSlots;
 #[allow(unused_imports)]
-use super::*;
+use crate::bindings as b;
+#[allow(unused_imports)]
+use crate::stats::{Counters, Update, NR_SLOTS};
+#[allow(unused_imports)]
+use core::{cell::UnsafeCell, ffi::c_void, ptr::{self, NonNull}, sync::atomic::Ordering};
+#[allow(unused_imports)]
+use kernel::error::Result;
 
 /// Comparison variant (`percpu_each`): dmp's per-CPU counters, with one call
 /// to C per increment (three per bio) instead of one call per bio (dmp's
@@ -14,7 +24,7 @@ use super::*;
 #[cfg(dmp_acct_percpu_each)]
 impl PerCpuBase {
     #[inline]
-    pub(crate) fn add(self, update: &Update) {
+    pub(super) fn add(self, update: &Update) {
         for a in update.adds() {
             // SAFETY: `self.0` is a live per-CPU array of NR_SLOTS u64 and an
             // `Update`'s slots are below NR_SLOTS (see the shipped `add`).
@@ -49,7 +59,7 @@ unsafe impl Sync for PerCpuBase {}
 #[cfg(dmp_acct_variant)]
 impl PerCpuBase {
     #[inline]
-    pub(crate) fn add(self, update: &Update) {
+    pub(super) fn add(self, update: &Update) {
         // SAFETY: the counters live as long as the `StatsRef` holding this
         // copy (see there).
         unsafe { self.0.as_ref() }.add(update);
