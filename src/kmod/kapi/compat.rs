@@ -53,7 +53,7 @@ pub(super) unsafe extern "C" fn prepare_ioctl_tramp<T: super::TargetOps>(
     _forward: *mut bool,
 ) -> core::ffi::c_int {
     // SAFETY: forwarded from dm core's call, with its guarantees.
-    unsafe { super::dm::prepare_ioctl::<T>(ti, bdev) }
+    unsafe { super::dm_tramp::prepare_ioctl::<T>(ti, bdev) }
 }
 
 /// `target_type.prepare_ioctl` of 6.12.
@@ -63,7 +63,7 @@ pub(super) unsafe extern "C" fn prepare_ioctl_tramp<T: super::TargetOps>(
     bdev: *mut *mut b::block_device,
 ) -> core::ffi::c_int {
     // SAFETY: forwarded from dm core's call, with its guarantees.
-    unsafe { super::dm::prepare_ioctl::<T>(ti, bdev) }
+    unsafe { super::dm_tramp::prepare_ioctl::<T>(ti, bdev) }
 }
 
 /// `DM_TARGET_ATOMIC_WRITES` (7.x), or nothing where the kernel lacks it.

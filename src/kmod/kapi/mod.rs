@@ -10,9 +10,12 @@
 //! | `sync.rs` | dmp's two global locks and data reachable only through their guards |
 //! | `percpu.rs` | per-CPU counter arrays and the handle the I/O path adds through |
 //! | `bio.rs` | a bio seen from `map` |
-//! | `dm.rs` | device-mapper: the target trait, its registration, devices |
+//! | `dm.rs` | device-mapper: the target trait, its registration, the target's views |
+//! | `dm_dev.rs` | the mapped device and the underlying device of a target |
+//! | `dm_tramp.rs` | the C callbacks of a target type |
 //! | `kobject.rs` | reference-counted objects with a kobject, and their directories |
-//! | `sysfs.rs` | the `stat` kset, attribute tables and their callbacks |
+//! | `kset.rs` | a kset with its uevent subsystem, object directories in it |
+//! | `sysfs.rs` | attribute tables and their callbacks |
 //! | `bench.rs` | benchmark builds only (cfg-gated, never in the shipped dmp.ko) |
 //!
 //! Safe functions here are sound for any caller: the types carry what C
@@ -21,7 +24,10 @@
 mod bio;
 mod compat;
 mod dm;
+mod dm_dev;
+mod dm_tramp;
 mod kobject;
+mod kset;
 mod percpu;
 mod sync;
 mod sysfs;
@@ -41,7 +47,8 @@ pub(crate) use dm::{
 pub(crate) use kobject::{wait_for_kobject_releases, KobjDir};
 pub(crate) use percpu::{PerCpuSlots, StatsRef};
 pub(crate) use sync::{DataGuard, Locked, TableGuard};
-pub(crate) use sysfs::{AttrSpec, Kset, KsetGroup, SysfsOps, SysfsType, UeventOps, UeventSubsystem};
+pub(crate) use kset::{Kset, UeventOps, UeventSubsystem};
+pub(crate) use sysfs::{AttrSpec, KsetGroup, SysfsOps, SysfsType};
 
 // What the counters and the FFI casts assume, checked by the compiler (Kbuild
 // also refuses every architecture but x86-64): a reader sums other CPUs' u64

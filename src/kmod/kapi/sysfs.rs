@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! sysfs: a kset with a uevent subsystem name ([`Kset`], [`UeventOps`]),
-//! attribute tables described by a [`SysfsOps`] type, on a kset's own
+//! sysfs attribute tables described by a [`SysfsOps`] type, on a kset's own
 //! directory ([`KsetGroup`]) or on directories of objects ([`SysfsType`],
-//! [`KobjDir::add`]).
+//! `KobjDir::add` in kset.rs), and their callbacks.
 //!
 //! The C tables (`kobj_attribute`s, their NULL-terminated pointer array, the
 //! group, the ktype) live in statics that dmp declares, are filled once
@@ -12,17 +11,15 @@
 //! the object behind a kobject through [`KobjBox`]'s layout.
 
 use super::compat::{self, ShowFn, StoreFn};
-use super::kobject::{kobject_will_release, release, KobjBox, KobjDir, KobjRef};
+use super::kobject::{release, KobjBox};
 use super::sync::TableGuard;
 use crate::bindings as b;
 use crate::stats::SliceWriter;
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, CStr};
 use core::marker::PhantomData;
-use core::ptr::{self, NonNull};
-use kernel::alloc::{flags::GFP_KERNEL, KBox};
-use kernel::error::{code, to_result, Error, Result};
-use kernel::ThisModule;
+use core::ptr;
+use kernel::error::{code, Result};
 
 /// Size of the buffer sysfs hands to a `show` callback.
 const SYSFS_BUF_LEN: usize = kernel::page::PAGE_SIZE;
@@ -53,18 +50,18 @@ struct Attr {
 /// The C tables of `N` attributes: `ptrs` and `end` form the NULL-terminated
 /// array sysfs expects (repr(C), same alignment: no padding between them).
 #[repr(C)]
-struct Tables<const N: usize> {
+pub(super) struct Tables<const N: usize> {
     attrs: [Attr; N],
     ptrs: [*mut b::attribute; N],
     end: *mut b::attribute,
-    group: b::attribute_group,
+    pub(super) group: b::attribute_group,
     groups: [*const b::attribute_group; 2],
     ktype: b::kobj_type,
     ready: bool,
 }
 
 /// Static tables for `O`, filled at first use.
-struct StaticTables<const N: usize>(UnsafeCell<Tables<N>>);
+pub(super) struct StaticTables<const N: usize>(UnsafeCell<Tables<N>>);
 
 // SAFETY: written only by `fill`, under the table lock (`&mut TableGuard`)
 // and only before `ready` is set, that is before any pointer into the tables
@@ -79,7 +76,7 @@ impl<const N: usize> StaticTables<N> {
     }
 
     /// Fills the tables once; returns them.
-    fn fill<O: SysfsOps>(
+    pub(super) fn fill<O: SysfsOps>(
         &'static self,
         _lock: &mut TableGuard,
         show: ShowFn,
@@ -137,7 +134,7 @@ impl<O: SysfsOps, const N: usize> SysfsType<O, N> {
 
     /// The ktype, once [`SysfsType::prepare`] has run. The lock (held: the
     /// guard exists) keeps `prepare` from running meanwhile.
-    fn ktype(&'static self, _lock: &TableGuard) -> Result<*mut b::kobj_type> {
+    pub(super) fn ktype(&'static self, _lock: &TableGuard) -> Result<*mut b::kobj_type> {
         let t = self.0 .0.get();
         // SAFETY: reading `ready` cannot race with `fill`, which needs the
         // lock exclusively while we hold a borrow of its guard.
@@ -151,7 +148,7 @@ impl<O: SysfsOps, const N: usize> SysfsType<O, N> {
 }
 
 /// Files on a kset's own directory, whose object is `()`.
-pub(crate) struct KsetGroup<O, const N: usize>(StaticTables<N>, PhantomData<O>);
+pub(crate) struct KsetGroup<O, const N: usize>(pub(super) StaticTables<N>, PhantomData<O>);
 
 // SAFETY: see `StaticTables`; `O` is only a type-level tag.
 unsafe impl<O, const N: usize> Sync for KsetGroup<O, N> {}
@@ -159,126 +156,6 @@ unsafe impl<O, const N: usize> Sync for KsetGroup<O, N> {}
 impl<O: SysfsOps<Obj = ()>, const N: usize> KsetGroup<O, N> {
     pub(crate) const fn new() -> Self {
         KsetGroup(StaticTables::new(), PhantomData)
-    }
-}
-
-/// The subsystem name uevents of a kset's directories carry (`SUBSYSTEM=`).
-pub(crate) trait UeventSubsystem: 'static {
-    const NAME: &'static CStr;
-}
-
-/// `kset_uevent_ops` naming the subsystem `S`.
-#[repr(transparent)]
-pub(crate) struct UeventOps<S>(b::kset_uevent_ops, PhantomData<S>);
-
-// SAFETY: a constant C table of function pointers, never written.
-unsafe impl<S> Sync for UeventOps<S> {}
-
-impl<S: UeventSubsystem> UeventOps<S> {
-    pub(crate) const fn new() -> Self {
-        UeventOps(
-            b::kset_uevent_ops {
-                filter: None,
-                name: Some(uevent_name::<S>),
-                uevent: None,
-            },
-            PhantomData,
-        )
-    }
-}
-
-unsafe extern "C" fn uevent_name<S: UeventSubsystem>(_kobj: *const b::kobject) -> *const c_char {
-    S::NAME.as_ptr()
-}
-
-/// A kset directory under the module's directory, unregistered on drop.
-#[repr(transparent)]
-pub(crate) struct Kset(NonNull<b::kset>);
-
-// SAFETY: the kset is only passed to kobject APIs, which lock internally.
-unsafe impl Send for Kset {}
-// SAFETY: as above.
-unsafe impl Sync for Kset {}
-
-impl Kset {
-    /// /sys/module/<module>/<name>.
-    pub(crate) fn new<S: UeventSubsystem>(
-        module: &'static ThisModule,
-        name: &CStr,
-        uevent: &'static UeventOps<S>,
-    ) -> Result<Self> {
-        let m = module.as_ptr();
-        if m.is_null() {
-            return Err(code::EINVAL);
-        }
-        // SAFETY: `m` is this (loaded) module, whose kobject lives while the
-        // module does, and so while any of its ksets. The kernel crate's
-        // `kobject` and ours are the same C type.
-        let parent = unsafe { ptr::addr_of_mut!((*m).mkobj.kobj) }.cast::<b::kobject>();
-        // SAFETY: the parent is live (above); the name is copied; the uevent
-        // ops are static.
-        let kset = unsafe { b::kset_create_and_add(name.as_ptr(), ptr::addr_of!(uevent.0), parent) };
-        Ok(Kset(NonNull::new(kset).ok_or(code::ENOMEM)?))
-    }
-
-    fn kobj(&self) -> *mut b::kobject {
-        // SAFETY: `kobj` is a field of the live kset.
-        unsafe { ptr::addr_of_mut!((*self.0.as_ptr()).kobj) }
-    }
-
-    /// Adds files to the kset's own directory (removed with it).
-    pub(crate) fn add_group<O: SysfsOps<Obj = ()>, const N: usize>(
-        &self,
-        lock: &mut TableGuard,
-        group: &'static KsetGroup<O, N>,
-    ) -> Result {
-        let t = group.0.fill::<O>(lock, show_kset::<O>, store_kset::<O>, None);
-        // SAFETY: the kset's kobject is live; the group is static and filled.
-        to_result(unsafe { b::sysfs_create_group(self.kobj(), ptr::addr_of!((*t).group)) })
-    }
-}
-
-impl Drop for Kset {
-    fn drop(&mut self) {
-        // SAFETY: created in `new`; unregistering drops our reference.
-        unsafe { b::kset_unregister(self.0.as_ptr()) };
-    }
-}
-
-impl<T: Send + Sync + 'static> KobjDir<T> {
-    /// Adds `value` as directory `name` in `kset`, with the files of `ty`
-    /// (prepared: `EINVAL` otherwise), and sends the `add` uevent. On
-    /// failure `value` is dropped.
-    pub(crate) fn add<O: SysfsOps<Obj = T>, const N: usize>(
-        value: T,
-        ty: &'static SysfsType<O, N>,
-        lock: &TableGuard,
-        kset: &Kset,
-        name: &CStr,
-    ) -> Result<Self> {
-        let ktype = ty.ktype(lock)?;
-        let p = KBox::into_raw(KBox::new(KobjBox::new(value), GFP_KERNEL)?);
-        // SAFETY: `p` is a fresh allocation.
-        let kobj = unsafe { (*p).kobj() };
-        // From here on the box is freed by `release`, which counts it down.
-        kobject_will_release();
-        // SAFETY: `kobj` is the first field of a fresh `KobjBox`, zeroed here
-        // as kobject_init expects. After kobject_init_and_add, even on
-        // failure, the kobject owns the memory and kobject_put frees it
-        // through `release::<T>` (the ktype's).
-        unsafe {
-            ptr::write_bytes(kobj, 0, 1);
-            (*kobj).kset = kset.0.as_ptr();
-            let ret = b::kobject_init_and_add(kobj, ktype, ptr::null_mut(), c"%s".as_ptr(), name.as_ptr());
-            if ret != 0 {
-                b::kobject_put(kobj);
-                return Err(Error::from_errno(ret));
-            }
-            b::kobject_uevent(kobj, b::KOBJ_ADD);
-        }
-        // SAFETY: `p` is initialised and added; the initial reference and the
-        // directory are handed to the one handle made here.
-        Ok(unsafe { KobjDir::from_added(KobjRef::from_raw(NonNull::new_unchecked(p))) })
     }
 }
 
@@ -338,7 +215,7 @@ unsafe extern "C" fn store_dir<O: SysfsOps>(
     store_common::<O>(obj, index, input, count)
 }
 
-unsafe extern "C" fn show_kset<O: SysfsOps<Obj = ()>>(
+pub(super) unsafe extern "C" fn show_kset<O: SysfsOps<Obj = ()>>(
     _kobj: *mut b::kobject,
     attr: *mut b::kobj_attribute,
     buf: *mut c_char,
@@ -354,7 +231,7 @@ unsafe extern "C" fn show_kset<O: SysfsOps<Obj = ()>>(
     show_common::<O>(&(), index, page)
 }
 
-unsafe extern "C" fn store_kset<O: SysfsOps<Obj = ()>>(
+pub(super) unsafe extern "C" fn store_kset<O: SysfsOps<Obj = ()>>(
     _kobj: *mut b::kobject,
     attr: *mut b::kobj_attribute,
     buf: *const c_char,
