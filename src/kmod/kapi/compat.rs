@@ -6,12 +6,18 @@
 
 use crate::bindings as b;
 
+/// The kernel crate's reference-counting types (moved in 7.x).
+#[cfg(dmp_sync_aref)]
+pub(super) use kernel::sync::aref::{ARef, AlwaysRefCounted};
+#[cfg(not(dmp_sync_aref))]
+pub(super) use kernel::types::{ARef, AlwaysRefCounted};
+
 /// A sysfs `show` callback of a `kobj_attribute`.
 pub(super) type ShowFn =
-    unsafe extern "C" fn(*mut b::kobject, *mut b::kobj_attribute, *mut core::ffi::c_char) -> isize;
+    unsafe extern "C" fn(*mut b::kobject, *mut b::kobj_attribute, *mut kernel::ffi::c_char) -> isize;
 /// A sysfs `store` callback of a `kobj_attribute`.
 pub(super) type StoreFn =
-    unsafe extern "C" fn(*mut b::kobject, *mut b::kobj_attribute, *const core::ffi::c_char, usize) -> isize;
+    unsafe extern "C" fn(*mut b::kobject, *mut b::kobj_attribute, *const kernel::ffi::c_char, usize) -> isize;
 
 // 7.x puts the sysfs callbacks and the attribute array in anonymous unions
 // (const and non-const variants).
@@ -48,10 +54,10 @@ pub(super) fn set_group_attrs(g: &mut b::attribute_group, attrs: *mut *mut b::at
 pub(super) unsafe extern "C" fn prepare_ioctl_tramp<T: super::TargetOps>(
     ti: *mut b::dm_target,
     bdev: *mut *mut b::block_device,
-    _cmd: core::ffi::c_uint,
-    _arg: core::ffi::c_ulong,
+    _cmd: kernel::ffi::c_uint,
+    _arg: kernel::ffi::c_ulong,
     _forward: *mut bool,
-) -> core::ffi::c_int {
+) -> kernel::ffi::c_int {
     // SAFETY: forwarded from dm core's call, with its guarantees.
     unsafe { super::dm_tramp::prepare_ioctl::<T>(ti, bdev) }
 }
@@ -61,7 +67,7 @@ pub(super) unsafe extern "C" fn prepare_ioctl_tramp<T: super::TargetOps>(
 pub(super) unsafe extern "C" fn prepare_ioctl_tramp<T: super::TargetOps>(
     ti: *mut b::dm_target,
     bdev: *mut *mut b::block_device,
-) -> core::ffi::c_int {
+) -> kernel::ffi::c_int {
     // SAFETY: forwarded from dm core's call, with its guarantees.
     unsafe { super::dm_tramp::prepare_ioctl::<T>(ti, bdev) }
 }

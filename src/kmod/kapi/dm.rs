@@ -16,7 +16,8 @@ pub(crate) use super::dm_dev::{DmDev, MappedDevice};
 use super::dm_tramp as tramp;
 use crate::bindings as b;
 use crate::stats::SliceWriter;
-use core::ffi::{c_char, c_uint, c_void, CStr};
+use core::ffi::CStr;
+use kernel::ffi::{c_char, c_uint, c_void};
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use kernel::alloc::{flags::GFP_KERNEL, KBox};
@@ -91,11 +92,11 @@ pub(crate) fn register<T: TargetOps>(module: &'static ThisModule) -> Result<Targ
     // SAFETY: an all-zero target_type is its empty value (null pointers,
     // `None` callbacks, zero numbers), as C's designated initialisers leave it.
     let mut tt: b::target_type = unsafe { core::mem::zeroed() };
-    tt.name = T::NAME.as_ptr();
+    tt.name = T::NAME.as_ptr().cast();
     tt.version = T::VERSION;
     tt.features = T::FEATURES as _;
-    // The kernel crate's `module` and the dm bindings' are the same C type.
-    tt.module = module.as_ptr().cast::<b::module>();
+    // `module` is the kernel crate's type (bindings.rs), as ThisModule's.
+    tt.module = module.as_ptr();
     tt.ctr = Some(tramp::ctr::<T>);
     tt.dtr = Some(tramp::dtr::<T>);
     tt.map = Some(tramp::map::<T>);
@@ -154,7 +155,7 @@ impl CtrTarget<'_> {
         // SAFETY: called from the constructor; `path` is NUL-terminated and
         // `dev` receives the result.
         to_result(unsafe {
-            b::dm_get_device(self.0.as_ptr(), path.as_ptr(), b::dm_table_get_mode(self.raw().table), &mut dev)
+            b::dm_get_device(self.0.as_ptr(), path.as_ptr().cast(), b::dm_table_get_mode(self.raw().table), &mut dev)
         })?;
         Ok(DmDev {
             dev: NonNull::new(dev).ok_or(code::ENODEV)?,
@@ -166,7 +167,7 @@ impl CtrTarget<'_> {
     pub(super) fn set_error(&mut self, msg: &'static CStr) {
         // SAFETY: the constructor has exclusive use of the target (`&mut`);
         // dm core only reads `error`, and the string is static.
-        unsafe { (*self.0.as_ptr()).error = msg.as_ptr().cast_mut() };
+        unsafe { (*self.0.as_ptr()).error = msg.as_ptr().cast::<c_char>().cast_mut() };
     }
 
     /// Finishes construction: the `num_*_bios` of `T` and the context.
@@ -229,7 +230,7 @@ impl Args<'_> {
             return None;
         }
         // SAFETY: `i < argc` and every entry is a NUL-terminated string.
-        unsafe { Some(CStr::from_ptr(*self.argv.add(i))) }
+        unsafe { Some(CStr::from_ptr((*self.argv.add(i)).cast())) }
     }
 
     /// Up to `N` arguments as byte slices (the rest are counted, not copied).

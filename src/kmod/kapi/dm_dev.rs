@@ -6,7 +6,8 @@
 use super::dm::CtrTarget;
 use crate::bindings as b;
 use crate::stats::SliceWriter;
-use core::ffi::{c_char, CStr};
+use core::ffi::CStr;
+use kernel::ffi::{c_char};
 use core::ptr::{self, NonNull};
 use kernel::error::{code, to_result, Result};
 

@@ -7,7 +7,7 @@ use super::bio::Bio;
 use super::dm::{Args, CtrTarget, MapResult, StatusKind, Target, TargetOps};
 use crate::bindings as b;
 use crate::stats::SliceWriter;
-use core::ffi::{c_char, c_int, c_uint, c_void};
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use kernel::alloc::{flags::GFP_KERNEL, KBox};

@@ -4,6 +4,7 @@
 //! them allocated ([`KobjRef`]), the unique handle that removes their sysfs
 //! directory ([`KobjDir`]), and the wait for their releases at module exit.
 
+use super::compat::{ARef, AlwaysRefCounted};
 use crate::bindings as b;
 use core::ops::Deref;
 use core::ptr::NonNull;
@@ -104,29 +105,41 @@ pub(crate) fn wait_for_kobject_releases() {
     }
 }
 
-/// One reference to the kobject of a [`KobjBox`]: the object stays
-/// allocated while any `KobjRef` to it exists.
-#[repr(transparent)]
-pub(crate) struct KobjRef<T>(NonNull<KobjBox<T>>);
+// SAFETY: kobject_get and kobject_put maintain the kobject's reference count,
+// and the object is freed (by `release`) only when it drops to zero, so it
+// stays allocated while any `ARef` holds a count.
+unsafe impl<T> AlwaysRefCounted for KobjBox<T> {
+    fn inc_ref(&self) {
+        // SAFETY: the kobject is live (`self` is borrowed from a counted
+        // reference); take another count.
+        unsafe { b::kobject_get(self.kobj()) };
+    }
 
-// SAFETY: the reference gives `&T` on any CPU (`T: Sync`) and may drop the
-// last reference, and so `T`, on any CPU (`T: Send`); kobject reference
-// counting is atomic.
-unsafe impl<T: Send + Sync> Send for KobjRef<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send + Sync> Sync for KobjRef<T> {}
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller hands over one count of a live object; the last
+        // one frees it through `release::<T>`.
+        unsafe { b::kobject_put(obj.as_ref().kobj()) };
+    }
+}
+
+/// One reference to the kobject of a [`KobjBox`] (the kernel crate's `ARef`):
+/// the object stays allocated while any `KobjRef` to it exists. Send and
+/// Sync, as `ARef`, only for `T: Send + Sync` (the last reference may drop
+/// `T` on any CPU).
+#[repr(transparent)]
+pub(crate) struct KobjRef<T>(ARef<KobjBox<T>>);
 
 impl<T> KobjRef<T> {
     /// # Safety
     /// `p` is a kobject-initialised `KobjBox<T>` and the caller hands over
     /// one reference to it.
     pub(super) unsafe fn from_raw(p: NonNull<KobjBox<T>>) -> Self {
-        KobjRef(p)
+        // SAFETY: by the caller's guarantee.
+        KobjRef(unsafe { ARef::from_raw(p) })
     }
 
     fn boxed(&self) -> &KobjBox<T> {
-        // SAFETY: our kobject reference keeps the object alive.
-        unsafe { self.0.as_ref() }
+        &self.0
     }
 }
 
@@ -139,17 +152,7 @@ impl<T> Deref for KobjRef<T> {
 
 impl<T> Clone for KobjRef<T> {
     fn clone(&self) -> Self {
-        // SAFETY: the kobject is live (we hold a reference); take another.
-        unsafe { b::kobject_get(self.boxed().kobj()) };
-        KobjRef(self.0)
-    }
-}
-
-impl<T> Drop for KobjRef<T> {
-    fn drop(&mut self) {
-        // SAFETY: drops the reference this KobjRef owns; the last one frees
-        // the object through `release::<T>`.
-        unsafe { b::kobject_put(self.boxed().kobj()) };
+        KobjRef(self.0.clone())
     }
 }
 

@@ -7,7 +7,8 @@ use super::kobject::{kobject_will_release, KobjBox, KobjDir, KobjRef};
 use super::sync::TableGuard;
 use super::sysfs::{show_kset, store_kset, KsetGroup, SysfsOps, SysfsType};
 use crate::bindings as b;
-use core::ffi::{c_char, CStr};
+use core::ffi::CStr;
+use kernel::ffi::{c_char};
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use kernel::alloc::{flags::GFP_KERNEL, KBox};
@@ -40,7 +41,7 @@ impl<S: UeventSubsystem> UeventOps<S> {
 }
 
 unsafe extern "C" fn uevent_name<S: UeventSubsystem>(_kobj: *const b::kobject) -> *const c_char {
-    S::NAME.as_ptr()
+    S::NAME.as_ptr().cast()
 }
 
 /// A kset directory under the module's directory, unregistered on drop.
@@ -64,12 +65,11 @@ impl Kset {
             return Err(code::EINVAL);
         }
         // SAFETY: `m` is this (loaded) module, whose kobject lives while the
-        // module does, and so while any of its ksets. The kernel crate's
-        // `kobject` and ours are the same C type.
-        let parent = unsafe { ptr::addr_of_mut!((*m).mkobj.kobj) }.cast::<b::kobject>();
+        // module does, and so while any of its ksets.
+        let parent = unsafe { ptr::addr_of_mut!((*m).mkobj.kobj) };
         // SAFETY: the parent is live (above); the name is copied; the uevent
         // ops are static.
-        let kset = unsafe { b::kset_create_and_add(name.as_ptr(), ptr::addr_of!(uevent.0), parent) };
+        let kset = unsafe { b::kset_create_and_add(name.as_ptr().cast(), ptr::addr_of!(uevent.0), parent) };
         Ok(Kset(NonNull::new(kset).ok_or(code::ENOMEM)?))
     }
 
@@ -121,7 +121,7 @@ impl<T: Send + Sync + 'static> KobjDir<T> {
         unsafe {
             ptr::write_bytes(kobj, 0, 1);
             (*kobj).kset = kset.0.as_ptr();
-            let ret = b::kobject_init_and_add(kobj, ktype, ptr::null_mut(), c"%s".as_ptr(), name.as_ptr());
+            let ret = b::kobject_init_and_add(kobj, ktype, ptr::null_mut(), c"%s".as_ptr().cast(), name.as_ptr().cast::<c_char>());
             if ret != 0 {
                 b::kobject_put(kobj);
                 return Err(Error::from_errno(ret));

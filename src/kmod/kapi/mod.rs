@@ -56,7 +56,7 @@ pub(crate) use sysfs::{AttrSpec, KsetGroup, SysfsOps, SysfsType};
 // 64-bit load is a single access; and pointers, `usize` and the C `long`
 // carried through the bindings are 64 bits wide.
 const _: () = assert!(core::mem::size_of::<usize>() == 8, "dmp assumes 64-bit pointers");
-const _: () = assert!(core::mem::size_of::<core::ffi::c_ulong>() == 8, "dmp assumes a 64-bit C long");
+const _: () = assert!(core::mem::size_of::<kernel::ffi::c_ulong>() == 8, "dmp assumes a 64-bit C long");
 const _: () = assert!(core::mem::align_of::<u64>() == 8, "per-CPU u64 slots must be naturally aligned");
 #[cfg(not(target_has_atomic = "64"))]
 compile_error!("dmp reads 64-bit per-CPU counters whole: the target needs single-access 64-bit loads");

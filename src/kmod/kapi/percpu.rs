@@ -9,7 +9,7 @@ use crate::bindings as b;
 use crate::stats::{Counters, NR_SLOTS};
 use crate::stats::Update;
 #[cfg(not(dmp_acct_variant))]
-use core::ffi::{c_int, c_uint, c_void};
+use kernel::ffi::{c_int, c_uint, c_void};
 #[cfg(not(dmp_acct_variant))]
 use core::ptr::{self, NonNull};
 use core::ops::Deref;

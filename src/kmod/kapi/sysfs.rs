@@ -16,7 +16,8 @@ use super::sync::TableGuard;
 use crate::bindings as b;
 use crate::stats::SliceWriter;
 use core::cell::UnsafeCell;
-use core::ffi::{c_char, CStr};
+use core::ffi::CStr;
+use kernel::ffi::{c_char};
 use core::marker::PhantomData;
 use core::ptr;
 use kernel::error::{code, Result};
@@ -94,7 +95,7 @@ impl<const N: usize> StaticTables<N> {
                 for (i, spec) in O::ATTRS.iter().enumerate() {
                     let a = &mut t.attrs[i];
                     a.index = i;
-                    a.attr.attr.name = spec.name.as_ptr();
+                    a.attr.attr.name = spec.name.as_ptr().cast();
                     a.attr.attr.mode = spec.mode;
                     compat::set_attr_callbacks(
                         &mut a.attr,
