@@ -30,7 +30,7 @@ pub(super) unsafe extern "C" fn ctr<T: TargetOps>(ti: *mut b::dm_target, argc: c
     let mut target = CtrTarget(ti, PhantomData);
     // SAFETY: dm core calls ctr with argc strings that outlive the call.
     let args = unsafe { Args::new(argc, argv) };
-    let result = T::ctr(&target, &args).map_err(|(msg, e)| (msg, e)).and_then(|ctx| {
+    let result = T::ctr(&target, &args).and_then(|ctx| {
         KBox::new(ctx, GFP_KERNEL).map_err(|_| (c"Cannot allocate target context", code::ENOMEM))
     });
     match result {
