@@ -35,13 +35,17 @@ u64 __percpu *dmp_alloc_percpu_u64(size_t count)
 	return __alloc_percpu(array_size(count, sizeof(u64)), __alignof__(u64));
 }
 
-/* One bio's three increments (stats.rs: Update) in one call. */
-void dmp_percpu_add3(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
-		     size_t i2, u64 v2)
+/*
+ * One bio's increments (stats.rs: Update) in one call: two slots given, and
+ * the flush count, always in slot DMP_FLUSH_SLOT (checked against stats.rs
+ * when the module is compiled). Six arguments: all passed in registers.
+ */
+void dmp_percpu_add_bio(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+			u64 flush)
 {
 	this_cpu_add(base[i0], v0);
 	this_cpu_add(base[i1], v1);
-	this_cpu_add(base[i2], v2);
+	this_cpu_add(base[DMP_FLUSH_SLOT], flush);
 }
 
 u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu)

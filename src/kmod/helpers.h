@@ -21,8 +21,10 @@ sector_t dmp_bdev_nr_sectors(struct block_device *bdev);
 void *dmp_kzalloc(size_t size);
 
 u64 __percpu *dmp_alloc_percpu_u64(size_t count);
-void dmp_percpu_add3(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
-		     size_t i2, u64 v2);
+/* stats.rs FLUSH_CNT (a compile-time assertion in kapi/percpu.rs keeps them equal). */
+#define DMP_FLUSH_SLOT 6
+void dmp_percpu_add_bio(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+			u64 flush);
 u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu);
 int dmp_next_possible_cpu(int prev);
 

@@ -47,18 +47,25 @@ unsafe impl Send for PerCpuBase {}
 // SAFETY: see `Send`; `add` is safe concurrently on every CPU.
 unsafe impl Sync for PerCpuBase {}
 
+// The helper adds the flush count to its own constant slot.
+#[cfg(not(dmp_acct_variant))]
+const _: () = assert!(b::DMP_FLUSH_SLOT as usize == crate::stats::FLUSH_CNT);
+
 #[cfg(not(any(dmp_acct_variant, dmp_acct_percpu_each)))]
 impl PerCpuBase {
-    /// Adds one bio's increments to this CPU's copy: one out-of-line call.
+    /// Adds one bio's increments to this CPU's copy: one out-of-line call,
+    /// with six arguments (all in registers). The third increment of an
+    /// `Update` is always the flush count (stats.rs), whose slot the helper
+    /// knows.
     #[inline]
     pub(super) fn add(self, update: &Update) {
-        let [x, y, z] = update.adds();
+        let [x, y, flush] = update.adds();
         // SAFETY: `self.0` is a live per-CPU array of NR_SLOTS u64 (see the
         // type), and an `Update` only holds slots below NR_SLOTS (its fields
         // are private to stats.rs, which builds them from slot constants and
-        // `bucket()`, at most NR_BUCKETS - 1). this_cpu_add is safe in any
-        // context.
-        unsafe { b::dmp_percpu_add3(self.0.as_ptr(), x.slot(), x.value(), y.slot(), y.value(), z.slot(), z.value()) };
+        // `bucket()`, at most NR_BUCKETS - 1); DMP_FLUSH_SLOT is FLUSH_CNT
+        // (asserted above). this_cpu_add is safe in any context.
+        unsafe { b::dmp_percpu_add_bio(self.0.as_ptr(), x.slot(), x.value(), y.slot(), y.value(), flush.value()) };
     }
 }
 

@@ -136,7 +136,8 @@ impl SlotAdd {
 
 /// The per-CPU increments caused by one bio: exactly [`UPDATE_ADDS`]
 /// `(slot, value)` pairs, so that the kernel adds them with one call and no
-/// branch; unused pairs add 0 to `FLUSH_CNT`.
+/// branch; unused pairs add 0 to `FLUSH_CNT`. The last pair is always the
+/// flush count (`FLUSH_CNT`, +0 or +1): the kernel's helper relies on it.
 ///
 /// Request counts of reads and writes are not incremented on the I/O path:
 /// every read and write also increments exactly one bucket of its histogram,

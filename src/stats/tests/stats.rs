@@ -186,6 +186,8 @@ fn percpu_adds_summed_equal_apply() {
         for bytes in [0, 1, 511, 512, 4096, 70_000, 1 << 20, u64::MAX] {
             for preflush in [false, true] {
                 let u = account(kind, bytes, preflush);
+                assert_eq!(u.adds()[UPDATE_ADDS - 1].slot(), FLUSH_CNT, "the last add is the flush count");
+                assert_eq!(u.adds()[UPDATE_ADDS - 1].value(), u64::from(preflush));
                 u.apply(&mut snapshot);
                 let cpu = &mut percpu[i % 2];
                 i += 1;
