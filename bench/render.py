@@ -17,7 +17,7 @@ import sys
 GOAL = 0.98
 MIN_IOPS = 1000
 DEVICES = ["raw", "dm-linear", "dmp", "dmp-nostats"]
-VARIANTS = ["percpu", "percpu-batch", "spinlock", "atomic", "none"]
+VARIANTS = ["percpu", "percpu-each", "spinlock", "atomic", "none"]
 
 
 # src/stats/src/stats.rs NR_SLOTS: 7 counters + 2 histograms of 13 buckets.
@@ -248,14 +248,14 @@ def render_md(s, host_seconds):
     if s["micro"]:
         w("## Accounting path: nanoseconds per accounted bio")
         w("")
-        w(f"`PerCpuSlots::add(&account(..))` (what `DevStats::account` does for every bio: 3 counter "
-          f"increments for a 4 KiB read or write) on one device's counters, {s['micro'][0]['calls_per_cpu']:,} calls "
+        w(f"`PerCpuSlots::add(&account(..))` (what `map` does for every bio through `StatsRef::add`: 2 counter "
+          f"increments and a flush slot's +0 for a 4 KiB read or write, in one C call) on one device's counters, {s['micro'][0]['calls_per_cpu']:,} calls "
           "per CPU, all participating CPUs started together; median over rounds (min–max). "
-          "`percpu` is dmp's design (per-CPU counters, `this_cpu_add` through one out-of-line C helper per "
-          "counter); `percpu-batch` the same counters with a bio's three increments in one C call; `spinlock` "
+          "`percpu` is dmp's design (per-CPU counters, a bio's three `this_cpu_add` in one out-of-line C "
+          "helper call); `percpu-each` the same counters with one C call per increment (dmp before issue 13); `spinlock` "
           "(one global spinlock around shared counters) and `atomic` (shared counters, one atomic add each) "
           "are the same source built with `DMP_ACCOUNTING=spinlock|atomic`, for comparison only; `none` is "
-          "the empty loop (the floor). The calls run in `on_each_cpu` callbacks (interrupts off) in chunks of "
+          "the loop without counters (the floor: the update is still computed, through `black_box`). The calls run in `on_each_cpu` callbacks (interrupts off) in chunks of "
           "50,000; a vCPU that the busy host deschedules meanwhile inflates a round, so the minimum is the "
           "least disturbed figure.")
         w("")

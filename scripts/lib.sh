@@ -216,6 +216,19 @@ remove_tree() {
 }
 
 # The files of the kernel module's source tree: what DKMS builds from.
+# Deletes from a module build tree (a copy made from module_files) the source
+# files that are no longer among module_files: a file removed or renamed in the
+# checkout would otherwise stay and be compiled (`mod kapi;` finds a stale
+# kapi.rs beside kapi/mod.rs). Build products are kept.
+prune_stale_sources() {
+	local tree=$1
+	[ -d "$tree/src/kmod" ] || return 0
+	(cd "$tree" && find src/kmod -type f \( -name '*.rs' -o -name '*.c' -o -name '*.h' -o -name '*.params' \) \
+		! -name 'bindings_generated.rs' | sort) |
+		comm -23 - <(module_files) |
+		while read -r f; do rm -f -- "${tree:?}/$f"; done
+}
+
 module_files() {
 	(cd "$DMP_TOP" && {
 		printf '%s\n' Kbuild Makefile dkms.conf src/stats/src/stats.rs

@@ -443,7 +443,7 @@ def scale(a, base, emit, then):
 # --- accounting microbenchmark ---------------------------------------------------------
 
 def micro(a, emit):
-    variants = ["percpu", "percpu_batch", "spinlock", "atomic", "none"]
+    variants = ["percpu", "percpu_each", "spinlock", "atomic", "none"]
     for rnd in range(a.rounds):
         for v in rotate(variants, rnd):
             load_dmp(v)

@@ -2,7 +2,9 @@
 
 //! Raw bindings to the C APIs dmp uses, generated at build time by bindgen
 //! from the headers of the kernel being built against (see Kbuild and
-//! bindgen.params), plus the wrappers declared in helpers.h.
+//! bindgen.params), plus the wrappers declared in helpers.h: device-mapper
+//! and what the kernel crate's own bindings lack; every other type is the
+//! kernel crate's (`kernel::bindings`).
 
 #![allow(
     dead_code,
@@ -18,5 +20,9 @@
     clippy::pedantic,
     clippy::undocumented_unsafe_blocks
 )]
+
+// What the kernel crate binds already (bindgen.params: --blocklist-type) is
+// its own type; what is generated here shadows this glob import.
+pub(crate) use kernel::bindings::*;
 
 include!("bindings_generated.rs");

@@ -4,10 +4,12 @@
 //! device and keeps exact I/O statistics, per mapped device and in total, in
 //! sysfs under /sys/module/dmp/stat/.
 //!
-//! Layout: `bindings` (generated from the target kernel's headers) and `kapi`
-//! (the thin safe layer over them and the C wrappers in helpers.c) hold every
-//! `unsafe`; `target`, `registry` and `sysfs` are the logic; `stats` is plain
-//! Rust shared with the host tool and unit-tested there.
+//! Layout, from the C boundary up: `bindings` (generated from the target
+//! kernel's headers) and helpers.c (wrappers of static inlines and macros);
+//! `kapi/` (the thin safe layer over them, holding every `unsafe`); then the
+//! logic, safe Rust: `target` (the dm target), `registry` (statistics per
+//! mapped device), `sysfs` (the tree, which uses the registry); `stats` is
+//! plain Rust shared with the host tool and unit-tested there.
 
 use kernel::prelude::*;
 
@@ -33,24 +35,28 @@ module! {
 }
 
 /// Fields drop in declaration order: the target type is unregistered (no
-/// table can use dmp any more) before the statistics tree goes away.
+/// table can use dmp any more) before the registry and the statistics tree
+/// go away.
 struct DmpModule {
     _target: target::Registration,
+    _registry: registry::Registry,
     _sysfs: sysfs::StatTree,
     #[cfg(dmp_microbench)]
     _microbench: microbench::Microbench,
 }
 
 impl kernel::Module for DmpModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         // The statistics tree must exist before the first table can be loaded.
-        let sysfs = sysfs::StatTree::new()?;
-        let target = target::Registration::new()?;
+        let sysfs = sysfs::StatTree::new(module)?;
+        let registry = registry::Registry::new();
+        let target = target::Registration::new(module)?;
         Ok(DmpModule {
             _target: target,
+            _registry: registry,
             _sysfs: sysfs,
             #[cfg(dmp_microbench)]
-            _microbench: microbench::Microbench::new()?,
+            _microbench: microbench::Microbench::new(module)?,
         })
     }
 }

@@ -20,16 +20,6 @@ void dmp_bio_set_dev(struct bio *bio, struct block_device *bdev)
 	bio_set_dev(bio, bdev);
 }
 
-unsigned int dmp_bio_op(const struct bio *bio)
-{
-	return bio_op(bio);
-}
-
-bool dmp_bio_preflush(const struct bio *bio)
-{
-	return bio->bi_opf & REQ_PREFLUSH;
-}
-
 sector_t dmp_bdev_nr_sectors(struct block_device *bdev)
 {
 	return bdev_nr_sectors(bdev);
@@ -45,9 +35,17 @@ u64 __percpu *dmp_alloc_percpu_u64(size_t count)
 	return __alloc_percpu(array_size(count, sizeof(u64)), __alignof__(u64));
 }
 
-void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val)
+/*
+ * One bio's increments (stats.rs: Update) in one call: two slots given, and
+ * the flush count, always in slot DMP_FLUSH_SLOT (checked against stats.rs
+ * when the module is compiled). Six arguments: all passed in registers.
+ */
+void dmp_percpu_add_bio(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+			u64 flush)
 {
-	this_cpu_add(base[idx], val);
+	this_cpu_add(base[i0], v0);
+	this_cpu_add(base[i1], v1);
+	this_cpu_add(base[DMP_FLUSH_SLOT], flush);
 }
 
 u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu)
@@ -86,17 +84,7 @@ void dmp_data_unlock(void)
 	mutex_unlock(&dmp_data_mutex);
 }
 
-struct module *dmp_this_module(void)
-{
-	return THIS_MODULE;
-}
-
-struct kobject *dmp_module_kobj(void)
-{
-	return &THIS_MODULE->mkobj.kobj;
-}
-
-/* DECLARE_COMPLETION is a macro: see wait_for_kobject_releases in kapi.rs. */
+/* DECLARE_COMPLETION is a macro: see wait_for_kobject_releases in kapi/kobject.rs. */
 static DECLARE_COMPLETION(dmp_kobjects_released);
 
 struct completion *dmp_kobjects_released_completion(void)
@@ -121,13 +109,10 @@ void dmp_acct_unlock(void)
 }
 #endif
 
-#ifdef DMP_ACCT_percpu_batch
-void dmp_this_cpu_add3(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
-		       size_t i2, u64 v2)
+#ifdef DMP_ACCT_percpu_each
+void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val)
 {
-	this_cpu_add(base[i0], v0);
-	this_cpu_add(base[i1], v1);
-	this_cpu_add(base[i2], v2);
+	this_cpu_add(base[idx], val);
 }
 #endif
 

@@ -16,14 +16,15 @@ struct kobject;
 struct module;
 
 void dmp_bio_set_dev(struct bio *bio, struct block_device *bdev);
-unsigned int dmp_bio_op(const struct bio *bio);
-bool dmp_bio_preflush(const struct bio *bio);
 sector_t dmp_bdev_nr_sectors(struct block_device *bdev);
 
 void *dmp_kzalloc(size_t size);
 
 u64 __percpu *dmp_alloc_percpu_u64(size_t count);
-void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val);
+/* stats.rs FLUSH_CNT (a compile-time assertion in kapi/percpu.rs keeps them equal). */
+#define DMP_FLUSH_SLOT 6
+void dmp_percpu_add_bio(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+			u64 flush);
 u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu);
 int dmp_next_possible_cpu(int prev);
 
@@ -33,8 +34,6 @@ void dmp_table_unlock(void);
 void dmp_data_lock(void);
 void dmp_data_unlock(void);
 
-struct module *dmp_this_module(void);
-struct kobject *dmp_module_kobj(void);
 struct completion *dmp_kobjects_released_completion(void);
 
 /*
@@ -46,10 +45,9 @@ struct completion *dmp_kobjects_released_completion(void);
 void dmp_acct_lock(void);
 void dmp_acct_unlock(void);
 #endif
-#ifdef DMP_ACCT_percpu_batch
-/* Three this_cpu_add in one call (a bio's usual three increments). */
-void dmp_this_cpu_add3(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
-		       size_t i2, u64 v2);
+#ifdef DMP_ACCT_percpu_each
+/* One this_cpu_add per call (the design before issue 13). */
+void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val);
 #endif
 #ifdef DMP_MICROBENCH
 u64 dmp_ktime_get_ns(void);

@@ -6,10 +6,12 @@
 //!
 //! Whole-I/O figures under QEMU TCG hide the cost of the statistics behind the
 //! cost of emulating a bio's path through the block layer, so this times the
-//! one thing dmp adds per bio: `PerCpuSlots::add(&account(..))`, exactly what
-//! `DevStats::account` does, on the counters of one device. Which counter
+//! one thing dmp adds per bio: `PerCpuSlots::add(&account(..))`, what
+//! `map` does through `StatsRef::add`, on the counters of one device. Which counter
 //! design is timed is chosen at build time (`DMP_ACCOUNTING`: percpu, the
-//! shipped one, or the percpu_batch / spinlock / atomic / none variants).
+//! shipped one, or the percpu_each / spinlock / atomic / none variants). The
+//! update of every call goes through `black_box`, so that no variant's loop
+//! (not even `none`'s, the floor) is optimised away or hoisted.
 //!
 //! `/sys/module/dmp/microbench/run` (root only):
 //! * write `CALLS CPUS`: on each of the first CPUS online CPUs at once
@@ -21,21 +23,22 @@
 //!   `variant=V cpus=N calls=C exact=0|1 elapsed_ns=T0,T1,...`, where `exact`
 //!   says the device's counters afterwards hold exactly N*C requests.
 
-use crate::bindings as b;
 use crate::kapi::{
-    now_ns, online_cpus, run_on_each_cpu, AttrSpec, AttrTable, InitOnce, PerCpuSlots, StatKset,
-    SysfsOps,
+    now_ns, online_cpus, run_on_each_cpu, AttrSpec, Kset, KsetGroup, PerCpuSlots, SysfsOps, TableGuard,
+    UeventOps, UeventSubsystem,
 };
+use core::ffi::CStr;
+use kernel::ThisModule;
 use crate::stats::{account, IoKind, SliceWriter};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::error::{code, Result};
 
 /// The counter design this module was built with.
-#[cfg(not(any(dmp_acct_variant, dmp_acct_percpu_batch)))]
+#[cfg(not(any(dmp_acct_variant, dmp_acct_percpu_each)))]
 const VARIANT: &str = "percpu";
-#[cfg(dmp_acct_percpu_batch)]
-const VARIANT: &str = "percpu-batch";
+#[cfg(dmp_acct_percpu_each)]
+const VARIANT: &str = "percpu-each";
 #[cfg(dmp_acct_spinlock)]
 const VARIANT: &str = "spinlock";
 #[cfg(dmp_acct_atomic)]
@@ -75,7 +78,7 @@ fn worker(cpu: u32, slots: &PerCpuSlots, calls: u64, cpus: u32) {
     let start = now_ns();
     for i in 0..calls {
         let kind = if i & 1 == 0 { IoKind::Read } else { IoKind::Write };
-        slots.add(&account(kind, core::hint::black_box(BYTES), false));
+        slots.add(core::hint::black_box(&account(kind, core::hint::black_box(BYTES), false)));
     }
     let elapsed = now_ns().saturating_sub(start);
     if let Some(e) = ELAPSED.get(cpu as usize) {
@@ -123,23 +126,19 @@ fn parse_request(input: &[u8]) -> Option<(u64, u32)> {
     words.next().is_none().then_some((calls, cpus))
 }
 
-static UEVENT_OPS: InitOnce<b::kset_uevent_ops> = InitOnce::zeroed();
-static ATTRS: InitOnce<AttrTable> = InitOnce::zeroed();
-static GROUP: InitOnce<b::attribute_group> = InitOnce::zeroed();
+struct Dmp;
+impl UeventSubsystem for Dmp {
+    const NAME: &'static CStr = c"dmp";
+}
+static UEVENT_OPS: UeventOps<Dmp> = UeventOps::new();
+static GROUP: KsetGroup<RunDir, 1> = KsetGroup::new();
 
 /// The directory's one file, `run`.
 struct RunDir;
 
 impl SysfsOps for RunDir {
     type Obj = ();
-
-    fn attrs() -> &'static AttrTable {
-        ATTRS.get()
-    }
-
-    unsafe fn obj<'a>(_: *mut b::kobject) -> &'a () {
-        &()
-    }
+    const ATTRS: &'static [AttrSpec] = &[AttrSpec { name: c"run", mode: 0o600 }];
 
     fn show(_: &(), _: usize, out: &mut SliceWriter<'_>) -> Result {
         let cpus = LAST_CPUS.load(Ordering::Relaxed);
@@ -169,14 +168,13 @@ impl SysfsOps for RunDir {
 
 /// /sys/module/dmp/microbench, removed when dropped (module exit).
 pub(crate) struct Microbench {
-    _dir: StatKset,
+    _dir: Kset,
 }
 
 impl Microbench {
-    pub(crate) fn new() -> Result<Self> {
-        AttrTable::init::<RunDir>(&ATTRS, &GROUP, &[AttrSpec { name: c"run", mode: 0o600 }])?;
-        let dir = StatKset::new(c"microbench", &UEVENT_OPS)?;
-        dir.add_group(&GROUP)?;
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        let dir = Kset::new(module, c"microbench", &UEVENT_OPS)?;
+        dir.add_group(&mut TableGuard::lock(), &GROUP)?;
         Ok(Microbench { _dir: dir })
     }
 }

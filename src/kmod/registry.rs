@@ -1,25 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The statistics of dmp devices.
+//! The statistics of dmp devices (and nothing else: their sysfs directories
+//! are sysfs.rs's).
 //!
 //! Statistics belong to the mapped device, not to a table: every dmp target of
 //! every table of one mapped device (a reloaded table, several dmp segments)
 //! shares one [`DevStats`], found by the mapped device's identity. It is
-//! created, with its sysfs directory, by the first constructor and removed by
-//! the destructor of its last target. The aggregate covers every device since
-//! module load or the last global reset, including removed ones.
+//! created by the first constructor and retired by the destructor of its last
+//! target. The aggregate covers every device since module load or the last
+//! global reset, including removed ones.
 //!
 //! Counting uses per-CPU counters that only ever grow; a reset records a
 //! baseline instead of writing the counters, so readers see `now - baseline`,
 //! which is never torn into a negative value and needs no lock on the I/O path.
 
-use crate::kapi::{
-    kobject_add, DataGuard, KList, KObj, KobjRef, KobjectField, KobjectFirst, Link, Linked, Locked,
-    MappedDevice, PerCpuSlots, TableGuard,
-};
-use crate::stats::{account, Counters, IoKind};
-use crate::sysfs;
+use crate::kapi::{DataGuard, Locked, MappedDevice, PerCpuSlots, StatsRef, TableGuard};
+use crate::stats::Counters;
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::error::Result;
+use kernel::sync::Arc;
 
 /// Baselines recorded by resets.
 struct Baselines {
@@ -29,39 +28,27 @@ struct Baselines {
     aggregate: Counters,
 }
 
-/// The statistics of one mapped device; also its sysfs directory.
-#[repr(C)]
+/// The statistics of one mapped device.
 pub(crate) struct DevStats {
-    kobj: KobjectField,
     md: MappedDevice,
     counters: PerCpuSlots,
-    /// Number of dmp targets using this device (protected by the table lock).
+    /// Number of dmp targets using this device.
     users: Locked<u32, TableGuard>,
     base: Locked<Baselines, DataGuard>,
-    link: Locked<Link<DevStats>, DataGuard>,
 }
 
-// SAFETY: `DevStats` is repr(C) with its kobject first, and is only ever
-// allocated through `kobject_add` (in `attach`).
-unsafe impl KobjectFirst for DevStats {}
-
-impl Linked for DevStats {
-    fn link(&self) -> &Locked<Link<Self>, DataGuard> {
-        &self.link
-    }
-}
-
-/// Every live dmp device. Owns one reference to each.
-static DEVICES: KList<DevStats> = KList::new();
+/// Every live dmp device, one reference each. A removed device leaves a
+/// `None` that the next one reuses (the vector never shrinks: 6.12's `KVec`
+/// cannot remove); freed by [`Registry`]'s drop.
+static DEVICES: Locked<KVec<Option<Arc<DevStats>>>, DataGuard> = Locked::new(KVec::new());
 
 /// What removed devices counted since load or the last global reset.
 static RETIRED: Locked<Counters, DataGuard> = Locked::new(Counters::zero());
 
 impl DevStats {
-    /// Accounts one bio: the whole I/O-path cost of the statistics.
-    #[inline]
-    pub(crate) fn account(&self, kind: IoKind, bytes: u64, preflush: bool) {
-        self.counters.add(&account(kind, bytes, preflush));
+    /// The counters, for the I/O path's [`StatsRef`].
+    fn counters(&self) -> &PerCpuSlots {
+        &self.counters
     }
 
     /// The device's counters since its last reset.
@@ -77,18 +64,18 @@ impl DevStats {
         self.base.get_mut(&mut g).device = now;
     }
 
-    pub(crate) fn mapped_device(&self) -> &MappedDevice {
-        &self.md
+    pub(crate) fn mapped_device(&self) -> MappedDevice {
+        self.md
     }
 }
 
 /// The aggregate over every dmp device since load or the last global reset.
 pub(crate) fn aggregate() -> Counters {
-    let mut g = DataGuard::lock();
+    let g = DataGuard::lock();
     let mut total = *RETIRED.get(&g);
-    DEVICES.for_each(&mut g, |dev, g| {
-        total.merge(&dev.counters.sum().since(&dev.base.get(g).aggregate));
-    });
+    for dev in DEVICES.get(&g).iter().flatten() {
+        total.merge(&dev.counters.sum().since(&dev.base.get(&g).aggregate));
+    }
     total
 }
 
@@ -96,66 +83,92 @@ pub(crate) fn aggregate() -> Counters {
 pub(crate) fn reset_all() {
     let mut g = DataGuard::lock();
     *RETIRED.get_mut(&mut g) = Counters::zero();
-    DEVICES.for_each(&mut g, |dev, g| {
+    // Clone the references out first: `base` needs the guard mutably.
+    let n = DEVICES.get(&g).len();
+    for i in 0..n {
+        let Some(dev) = DEVICES.get(&g).get(i).and_then(Option::clone) else {
+            continue;
+        };
         let now = dev.counters.sum();
-        let base = dev.base.get_mut(g);
+        let base = dev.base.get_mut(&mut g);
         base.device = now;
         base.aggregate = now;
-    });
+    }
 }
 
-/// Attaches a new dmp target to the statistics of `md`, creating them (and
-/// the sysfs directory /sys/module/dmp/stat/dm-N) for the device's first
-/// target. The returned reference keeps the statistics allocated.
-pub(crate) fn attach(md: MappedDevice) -> Result<KobjRef<DevStats>> {
-    let mut t = TableGuard::lock();
+/// Attaches a new dmp target to the statistics of `md`, creating them for
+/// the device's first target (then `.1` is true: the caller adds the sysfs
+/// directory). The returned reference keeps the statistics allocated and
+/// carries their per-CPU base pointer for the I/O path.
+pub(crate) fn attach(t: &mut TableGuard, md: MappedDevice) -> Result<(StatsRef<DevStats>, bool)> {
     let existing = {
-        let mut g = DataGuard::lock();
-        DEVICES.find(&mut g, |d| d.md == md)
+        let g = DataGuard::lock();
+        DEVICES.get(&g).iter().flatten().find(|d| d.md == md).cloned()
     };
     if let Some(dev) = existing {
-        *dev.users.get_mut(&mut t) += 1;
-        return Ok(dev);
+        *dev.users.get_mut(t) += 1;
+        return Ok((StatsRef::new(dev, DevStats::counters), false));
     }
-
-    // New device: build it outside the data lock (kobject calls may sleep
-    // and wait for sysfs readers, which take the data lock).
-    let obj = KObj::new(DevStats {
-        kobj: KobjectField::new(),
-        md,
-        counters: PerCpuSlots::new()?,
-        users: Locked::new(1),
-        base: Locked::new(Baselines {
-            device: Counters::zero(),
-            aggregate: Counters::zero(),
-        }),
-        link: Locked::new(Link::new()),
-    })?;
-    let dev = kobject_add(obj, sysfs::device_ktype(), sysfs::kset()?, md.kernel_name())?;
+    let dev = Arc::new(
+        DevStats {
+            md,
+            counters: PerCpuSlots::new()?,
+            users: Locked::new(1),
+            base: Locked::new(Baselines {
+                device: Counters::zero(),
+                aggregate: Counters::zero(),
+            }),
+        },
+        GFP_KERNEL,
+    )?;
     let mut g = DataGuard::lock();
-    DEVICES.push(&mut g, dev.clone());
-    Ok(dev)
+    let devices = DEVICES.get_mut(&mut g);
+    match devices.as_mut_slice().iter_mut().find(|d| d.is_none()) {
+        Some(free) => *free = Some(dev.clone()),
+        None => devices.push(Some(dev.clone()), GFP_KERNEL)?,
+    }
+    Ok((StatsRef::new(dev, DevStats::counters), true))
 }
 
 /// Detaches a dmp target. The last target of a device folds its counters into
-/// the aggregate's share of removed devices and removes its sysfs directory
-/// (waiting for running readers) before the mapped device can go away.
-pub(crate) fn detach(dev: KobjRef<DevStats>) {
-    let mut t = TableGuard::lock();
-    let users = dev.users.get_mut(&mut t);
+/// the aggregate's share of removed devices and returns the device (the
+/// caller then removes its sysfs directory).
+pub(crate) fn detach(t: &mut TableGuard, stats: StatsRef<DevStats>) -> Option<MappedDevice> {
+    let dev = stats.into_inner();
+    let users = dev.users.get_mut(t);
     *users = users.saturating_sub(1);
     if *users > 0 {
-        return;
+        return None;
     }
-    let listed = {
+    let mut g = DataGuard::lock();
+    let final_counts = dev.counters.sum().since(&dev.base.get(&g).aggregate);
+    RETIRED.get_mut(&mut g).merge(&final_counts);
+    let listed = DEVICES
+        .get_mut(&mut g)
+        .as_mut_slice()
+        .iter_mut()
+        .find(|d| d.as_ref().is_some_and(|d| Arc::ptr_eq(d, &dev)))
+        .and_then(Option::take);
+    drop(g);
+    drop(listed);
+    Some(dev.md)
+}
+
+/// Frees the registry's memory at module exit (after the target type is
+/// unregistered: no device is left).
+pub(crate) struct Registry(());
+
+impl Registry {
+    pub(crate) fn new() -> Self {
+        Registry(())
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
         let mut g = DataGuard::lock();
-        let final_counts = dev.counters.sum().since(&dev.base.get(&g).aggregate);
-        RETIRED.get_mut(&mut g).merge(&final_counts);
-        DEVICES.remove(&mut g, &dev)
-    };
-    if let Some(listed) = listed {
-        listed.remove();
+        let old = core::mem::replace(DEVICES.get_mut(&mut g), KVec::new());
+        drop(g);
+        drop(old);
     }
-    drop(t);
-    drop(dev);
 }

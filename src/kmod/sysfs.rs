@@ -15,104 +15,105 @@
 //! total_avr_bs summary read_bytes write_bytes discard_cnt discard_bytes
 //! flush_cnt histogram (see stats.rs for their formats). Files are root-only;
 //! directories send uevents with SUBSYSTEM=dmp so that a udev rule can open
-//! them up.
+//! them up. This module creates and removes the device directories; the
+//! statistics themselves are registry.rs's.
 
-use crate::bindings as b;
 use crate::kapi::{
-    init_ktype, init_uevent_ops, kobj_container, kobject_add, wait_for_kobject_releases, AttrSpec,
-    AttrTable, InitOnce, KObj, KobjRef, KobjectField, KobjectFirst, StatKset, SysfsOps,
+    wait_for_kobject_releases, AttrSpec, KobjDir, Kset, KsetGroup, Locked, MappedDevice, SysfsOps, SysfsType,
+    TableGuard, UeventOps, UeventSubsystem,
 };
 use crate::registry::{self, DevStats};
-use crate::stats::{parse_reset, write_summary, SliceWriter, StatFile};
+use crate::stats::{parse_reset, write_summary, Counters, SliceWriter, StatFile};
 use core::ffi::CStr;
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::error::{code, Result};
-
-/// The C names of the stat files, in `StatFile::ALL` order (checked at load).
-const STAT_NAMES: [&CStr; 13] = [
-    c"read_cnt",
-    c"write_cnt",
-    c"total_cnt",
-    c"read_avr_bs",
-    c"write_avr_bs",
-    c"total_avr_bs",
-    c"summary",
-    c"read_bytes",
-    c"write_bytes",
-    c"discard_cnt",
-    c"discard_bytes",
-    c"flush_cnt",
-    c"histogram",
-];
-const NR_STAT: usize = STAT_NAMES.len();
-/// Index of `name` and `reset` in a device directory.
-const DEV_NAME: usize = NR_STAT;
-const DEV_RESET: usize = NR_STAT + 1;
-/// Index of `volumes` and `reset` in the top directory.
-const TOP_VOLUMES: usize = 0;
-const TOP_RESET: usize = 1;
+use kernel::sync::Arc;
+use kernel::ThisModule;
 
 const RO: u16 = 0o400;
 const WO: u16 = 0o200;
 
-static UEVENT_OPS: InitOnce<b::kset_uevent_ops> = InitOnce::zeroed();
-static KSET: InitOnce<Option<StatKset>> = InitOnce::zeroed();
-static ALL_DEVS: InitOnce<Option<KobjRef<AggDir>>> = InitOnce::zeroed();
-
-static TOP_ATTRS: InitOnce<AttrTable> = InitOnce::zeroed();
-static TOP_GROUP: InitOnce<b::attribute_group> = InitOnce::zeroed();
-
-static DEV_ATTRS: InitOnce<AttrTable> = InitOnce::zeroed();
-static DEV_GROUP: InitOnce<b::attribute_group> = InitOnce::zeroed();
-static DEV_GROUPS: InitOnce<[*const b::attribute_group; 2]> = InitOnce::zeroed();
-static DEV_KTYPE: InitOnce<b::kobj_type> = InitOnce::zeroed();
-
-static AGG_ATTRS: InitOnce<AttrTable> = InitOnce::zeroed();
-static AGG_GROUP: InitOnce<b::attribute_group> = InitOnce::zeroed();
-static AGG_GROUPS: InitOnce<[*const b::attribute_group; 2]> = InitOnce::zeroed();
-static AGG_KTYPE: InitOnce<b::kobj_type> = InitOnce::zeroed();
-
-/// The ktype of device directories (used by the registry).
-pub(crate) fn device_ktype() -> &'static InitOnce<b::kobj_type> {
-    &DEV_KTYPE
+const fn ro(name: &'static CStr) -> AttrSpec {
+    AttrSpec { name, mode: RO }
 }
 
-/// The `stat` kset, parent of every directory.
-pub(crate) fn kset() -> Result<&'static StatKset> {
-    KSET.get().as_ref().ok_or(code::ENODEV)
-}
+/// The stat files, in `StatFile::ALL` order (checked at load).
+const NR_STAT: usize = 13;
+const STAT_FILES: [AttrSpec; NR_STAT] = [
+    ro(c"read_cnt"),
+    ro(c"write_cnt"),
+    ro(c"total_cnt"),
+    ro(c"read_avr_bs"),
+    ro(c"write_avr_bs"),
+    ro(c"total_avr_bs"),
+    ro(c"summary"),
+    ro(c"read_bytes"),
+    ro(c"write_bytes"),
+    ro(c"discard_cnt"),
+    ro(c"discard_bytes"),
+    ro(c"flush_cnt"),
+    ro(c"histogram"),
+];
+/// A device directory: the stat files, then `name` and `reset`.
+const DEV_FILES: [AttrSpec; NR_STAT + 2] = {
+    let mut f = [const { ro(c"") }; NR_STAT + 2];
+    let mut i = 0;
+    while i < NR_STAT {
+        f[i] = AttrSpec {
+            name: STAT_FILES[i].name,
+            mode: RO,
+        };
+        i += 1;
+    }
+    f[DEV_NAME] = ro(c"name");
+    f[DEV_RESET] = AttrSpec { name: c"reset", mode: WO };
+    f
+};
+const DEV_NAME: usize = NR_STAT;
+const DEV_RESET: usize = NR_STAT + 1;
+/// The top directory's own files.
+const TOP_FILES: [AttrSpec; 2] = [ro(c"volumes"), AttrSpec { name: c"reset", mode: WO }];
+const TOP_VOLUMES: usize = 0;
+const TOP_RESET: usize = 1;
 
-fn render(file: usize, c: &crate::stats::Counters, out: &mut SliceWriter<'_>) -> Result {
+/// dmp's uevents carry SUBSYSTEM=dmp (the packaged udev rule matches it).
+struct Dmp;
+impl UeventSubsystem for Dmp {
+    const NAME: &'static CStr = c"dmp";
+}
+static UEVENT_OPS: UeventOps<Dmp> = UeventOps::new();
+
+static DEV_TYPE: SysfsType<DevDir, { NR_STAT + 2 }> = SysfsType::new();
+static AGG_TYPE: SysfsType<AggDir, NR_STAT> = SysfsType::new();
+static TOP_GROUP: KsetGroup<TopDir, 2> = KsetGroup::new();
+
+fn render(file: usize, c: &Counters, out: &mut SliceWriter<'_>) -> Result {
     let file = StatFile::ALL.get(file).ok_or(code::EIO)?;
     file.render(c, out).map_err(|_| code::EFBIG)
 }
 
-/// Device directories: /sys/module/dmp/stat/dm-N.
-struct DevDir;
+/// A device directory, /sys/module/dmp/stat/dm-N: it keeps the device's
+/// statistics allocated while it exists (readers may hold it open).
+struct DevDir {
+    stats: Arc<DevStats>,
+}
 
 impl SysfsOps for DevDir {
-    type Obj = DevStats;
+    type Obj = DevDir;
+    const ATTRS: &'static [AttrSpec] = &DEV_FILES;
 
-    fn attrs() -> &'static AttrTable {
-        DEV_ATTRS.get()
-    }
-
-    unsafe fn obj<'a>(kobj: *mut b::kobject) -> &'a DevStats {
-        // SAFETY: forwarded guarantee: a live device directory's kobject.
-        unsafe { kobj_container::<DevStats>(kobj) }
-    }
-
-    fn show(dev: &DevStats, index: usize, out: &mut SliceWriter<'_>) -> Result {
+    fn show(dir: &DevDir, index: usize, out: &mut SliceWriter<'_>) -> Result {
         match index {
-            DEV_NAME => dev.mapped_device().write_name(out),
-            i => render(i, &dev.snapshot(), out),
+            DEV_NAME => dir.stats.mapped_device().write_name(out),
+            i => render(i, &dir.stats.snapshot(), out),
         }
     }
 
-    fn store(dev: &DevStats, index: usize, input: &[u8]) -> Result {
+    fn store(dir: &DevDir, index: usize, input: &[u8]) -> Result {
         match index {
             DEV_RESET => {
                 parse_reset(input).map_err(|_| code::EINVAL)?;
-                dev.reset();
+                dir.stats.reset();
                 Ok(())
             }
             _ => Err(code::EACCES),
@@ -121,25 +122,11 @@ impl SysfsOps for DevDir {
 }
 
 /// The aggregate directory, /sys/module/dmp/stat/all_devs.
-#[repr(C)]
-struct AggDir {
-    kobj: KobjectField,
-}
-
-// SAFETY: repr(C) with the kobject first; allocated only through kobject_add.
-unsafe impl KobjectFirst for AggDir {}
+struct AggDir;
 
 impl SysfsOps for AggDir {
     type Obj = AggDir;
-
-    fn attrs() -> &'static AttrTable {
-        AGG_ATTRS.get()
-    }
-
-    unsafe fn obj<'a>(kobj: *mut b::kobject) -> &'a AggDir {
-        // SAFETY: forwarded guarantee: the live all_devs kobject.
-        unsafe { kobj_container::<AggDir>(kobj) }
-    }
+    const ATTRS: &'static [AttrSpec] = &STAT_FILES;
 
     fn show(_: &AggDir, index: usize, out: &mut SliceWriter<'_>) -> Result {
         render(index, &registry::aggregate(), out)
@@ -155,14 +142,7 @@ struct TopDir;
 
 impl SysfsOps for TopDir {
     type Obj = ();
-
-    fn attrs() -> &'static AttrTable {
-        TOP_ATTRS.get()
-    }
-
-    unsafe fn obj<'a>(_: *mut b::kobject) -> &'a () {
-        &()
-    }
+    const ATTRS: &'static [AttrSpec] = &TOP_FILES;
 
     fn show(_: &(), index: usize, out: &mut SliceWriter<'_>) -> Result {
         match index {
@@ -183,68 +163,93 @@ impl SysfsOps for TopDir {
     }
 }
 
+/// What exists of the tree while the module is loaded. Dropping it removes
+/// the directories (waiting for running readers) and the kset.
+struct Tree {
+    /// Device directories; a removed one leaves a `None` (6.12's `KVec`
+    /// cannot remove), reused by the next.
+    devices: KVec<Option<KobjDir<DevDir>>>,
+    _all_devs: KobjDir<AggDir>,
+    kset: Kset,
+}
+
+static TREE: Locked<Option<Tree>, TableGuard> = Locked::new(None);
+
+/// Adds the directory of a new device, `stat/<name>`.
+pub(crate) fn add_device(t: &mut TableGuard, stats: &Arc<DevStats>, name: &CStr) -> Result {
+    // Make room first, so that a directory once added is never dropped for
+    // lack of it.
+    let free = {
+        let tree = TREE.get_mut(t).as_mut().ok_or(code::ENODEV)?;
+        match tree.devices.as_slice().iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                tree.devices.push(None, GFP_KERNEL)?;
+                tree.devices.len() - 1
+            }
+        }
+    };
+    let dir = {
+        let tree = TREE.get(t).as_ref().ok_or(code::ENODEV)?;
+        KobjDir::add(DevDir { stats: stats.clone() }, &DEV_TYPE, t, &tree.kset, name)?
+    };
+    if let Some(tree) = TREE.get_mut(t).as_mut() {
+        if let Some(slot) = tree.devices.as_mut_slice().get_mut(free) {
+            *slot = Some(dir);
+        }
+    }
+    Ok(())
+}
+
+/// Removes the directory of `md` (waiting for its running readers).
+pub(crate) fn remove_device(t: &mut TableGuard, md: MappedDevice) {
+    let Some(tree) = TREE.get_mut(t).as_mut() else {
+        return;
+    };
+    let dir = tree
+        .devices
+        .as_mut_slice()
+        .iter_mut()
+        .find(|d| d.as_ref().is_some_and(|d| d.stats.mapped_device() == md))
+        .and_then(Option::take);
+    drop(dir);
+}
+
 /// The statistics tree; removed when dropped (module exit).
 pub(crate) struct StatTree(());
 
 impl StatTree {
-    pub(crate) fn new() -> Result<Self> {
-        for (f, name) in StatFile::ALL.iter().zip(STAT_NAMES) {
-            if f.name().as_bytes() != name.to_bytes() {
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
+        for (f, spec) in StatFile::ALL.iter().zip(STAT_FILES.iter()) {
+            if f.name().as_bytes() != spec.name.to_bytes() {
                 return Err(code::EINVAL);
             }
         }
-        let stat = |name| AttrSpec { name, mode: RO };
-        let mut dev = [const { AttrSpec { name: c"", mode: 0 } }; NR_STAT + 2];
-        let mut agg = [const { AttrSpec { name: c"", mode: 0 } }; NR_STAT];
-        for (i, name) in STAT_NAMES.iter().enumerate() {
-            dev[i] = stat(name);
-            agg[i] = stat(name);
-        }
-        dev[DEV_NAME] = AttrSpec { name: c"name", mode: RO };
-        dev[DEV_RESET] = AttrSpec { name: c"reset", mode: WO };
-        let top = [
-            AttrSpec { name: c"volumes", mode: RO },
-            AttrSpec { name: c"reset", mode: WO },
-        ];
-        AttrTable::init::<DevDir>(&DEV_ATTRS, &DEV_GROUP, &dev)?;
-        AttrTable::init::<AggDir>(&AGG_ATTRS, &AGG_GROUP, &agg)?;
-        AttrTable::init::<TopDir>(&TOP_ATTRS, &TOP_GROUP, &top)?;
-        init_ktype::<DevStats>(&DEV_KTYPE, &DEV_GROUPS, &DEV_GROUP);
-        init_ktype::<AggDir>(&AGG_KTYPE, &AGG_GROUPS, &AGG_GROUP);
-        init_uevent_ops(&UEVENT_OPS);
-
         // From here on, dropping `tree` undoes whatever was done.
         let tree = StatTree(());
-        let stat = StatKset::new(c"stat", &UEVENT_OPS)?;
-        stat.add_group(&TOP_GROUP)?;
-        // SAFETY: module init; nothing can reach KSET before it is set.
-        unsafe { KSET.replace(Some(stat)) };
-        let all = kobject_add(
-            KObj::new(AggDir {
-                kobj: KobjectField::new(),
-            })?,
-            &AGG_KTYPE,
-            kset()?,
-            c"all_devs",
-        )?;
-        // SAFETY: module init, as above.
-        unsafe { ALL_DEVS.replace(Some(all)) };
+        let mut t = TableGuard::lock();
+        let kset = Kset::new(module, c"stat", &UEVENT_OPS)?;
+        kset.add_group(&mut t, &TOP_GROUP)?;
+        DEV_TYPE.prepare(&mut t);
+        AGG_TYPE.prepare(&mut t);
+        let all_devs = KobjDir::add(AggDir, &AGG_TYPE, &t, &kset, c"all_devs")?;
+        *TREE.get_mut(&mut t) = Some(Tree {
+            devices: KVec::new(),
+            _all_devs: all_devs,
+            kset,
+        });
         Ok(tree)
     }
 }
 
 impl Drop for StatTree {
     fn drop(&mut self) {
-        // SAFETY: module init failure or exit: the target type is not (or no
-        // longer) registered, so no constructor can reach these statics.
-        if let Some(all) = unsafe { ALL_DEVS.replace(None) } {
-            all.remove();
-        }
-        // SAFETY: as above.
-        drop(unsafe { KSET.replace(None) });
+        // Module init failure or exit: the target type is not (or no longer)
+        // registered, so no device directory is left or can be added.
+        let tree = TREE.get_mut(&mut TableGuard::lock()).take();
+        drop(tree);
         // The directories' releases (module code) may still be pending: the
         // module's code must outlive them.
         wait_for_kobject_releases();
     }
 }
-

@@ -10,25 +10,27 @@
 //! counted. Every bio that reaches `map` is counted once (see registry.rs).
 
 use crate::kapi::{
-    register_target, Args, Bio, DmDev, KobjRef, MapResult, StatusKind, Target, TargetOps,
-    TargetTypeRegistration, TARGET_FEATURES,
+    features, register, Args, Bio, CtrTarget, DmDev, MapResult, StatsRef, StatusKind, TableGuard, Target,
+    TargetOps, TargetRegistration,
 };
 use crate::registry::{self, DevStats};
-use crate::stats::{parse_message, write_status, Message, SliceWriter};
+use crate::stats::{account, parse_message, write_status, Message, SliceWriter};
+use crate::sysfs;
 use core::ffi::CStr;
 use core::fmt::Write;
 use kernel::error::{code, Error, Result};
 use kernel::pr_warn;
+use kernel::ThisModule;
 
 /// Keeps the target type registered while the module is loaded.
 pub(crate) struct Registration {
-    _registration: TargetTypeRegistration,
+    _registration: TargetRegistration,
 }
 
 impl Registration {
-    pub(crate) fn new() -> Result<Self> {
+    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
         Ok(Registration {
-            _registration: register_target::<Dmp>(c"dmp", [1, 0, 0], TARGET_FEATURES)?,
+            _registration: register::<Dmp>(module)?,
         })
     }
 }
@@ -39,22 +41,45 @@ struct Dmp;
 /// One dmp segment: its underlying device and its mapped device's statistics.
 struct DmpCtx {
     dev: DmDev,
-    stats: Option<KobjRef<DevStats>>,
+    /// Always `Some` until the context is dropped. Holds the counters' per-CPU
+    /// base pointer, so that `map` reaches them with no further load.
+    stats: Option<StatsRef<DevStats>>,
 }
 
 impl Drop for DmpCtx {
     fn drop(&mut self) {
         if let Some(stats) = self.stats.take() {
-            registry::detach(stats);
+            let mut t = TableGuard::lock();
+            if let Some(md) = registry::detach(&mut t, stats) {
+                // The device's last target: its directory goes (waiting for
+                // running readers) before the mapped device can.
+                sysfs::remove_device(&mut t, md);
+            }
         }
         // `dev` is put afterwards, when the fields drop.
     }
 }
 
 impl TargetOps for Dmp {
+    const NAME: &'static CStr = c"dmp";
+    const VERSION: [u32; 3] = [1, 0, 0];
+    /// What dm-linear declares for a whole-device pass-through, but zoned
+    /// devices (dmp has no report_zones): integrity and crypto contexts pass
+    /// through, REQ_NOWAIT is honoured (map never sleeps), and atomic writes
+    /// (7.x) stay whole, since a bio is remapped, never split.
+    const FEATURES: u64 =
+        features::PASSES_INTEGRITY | features::NOWAIT | features::PASSES_CRYPTO | features::ATOMIC_WRITES;
+    // One bio per flush, discard, secure-erase and write-zeroes request, like
+    // dm-linear. `flush_bypasses_map` stays false (the default): flushes must
+    // reach `map` to be counted.
+    const FLUSH_BIOS: u32 = 1;
+    const DISCARD_BIOS: u32 = 1;
+    const SECURE_ERASE_BIOS: u32 = 1;
+    const WRITE_ZEROES_BIOS: u32 = 1;
+
     type Ctx = DmpCtx;
 
-    fn ctr(ti: &Target, args: &Args) -> core::result::Result<DmpCtx, (&'static CStr, Error)> {
+    fn ctr(ti: &CtrTarget<'_>, args: &Args<'_>) -> core::result::Result<DmpCtx, (&'static CStr, Error)> {
         let path = match (args.len(), args.get(0)) {
             (1, Some(path)) => path,
             _ => return Err((c"Invalid argument count: expected <device>", code::EINVAL)),
@@ -68,17 +93,26 @@ impl TargetOps for Dmp {
         let md = ti
             .mapped_device()
             .map_err(|e| (c"Cannot find the mapped device", e))?;
-        let stats = registry::attach(md).map_err(|e| (c"Cannot create statistics", e))?;
+        let mut name = [0u8; 32];
+        let name = md.kernel_name(ti, &mut name);
+        let mut t = TableGuard::lock();
+        let (stats, new) = registry::attach(&mut t, md).map_err(|e| (c"Cannot create statistics", e))?;
+        if new {
+            if let Err(e) = sysfs::add_device(&mut t, stats.arc(), name) {
+                registry::detach(&mut t, stats);
+                return Err((c"Cannot create statistics", e));
+            }
+        }
         Ok(DmpCtx {
             dev,
             stats: Some(stats),
         })
     }
 
-    fn map(ti: &Target, ctx: &DmpCtx, bio: &mut Bio) -> MapResult {
+    fn map(ti: &Target<'_>, ctx: &DmpCtx, bio: &mut Bio<'_>) -> MapResult {
         let bytes = bio.bytes();
         if let Some(stats) = &ctx.stats {
-            stats.account(bio.kind(), bytes, bio.preflush());
+            stats.add(&account(bio.kind(), bytes, bio.preflush()));
         }
         // An empty flush has no sector to remap.
         let sector = if bytes == 0 {
@@ -91,7 +125,7 @@ impl TargetOps for Dmp {
         MapResult::Remapped
     }
 
-    fn status(_ti: &Target, ctx: &DmpCtx, kind: StatusKind, out: &mut SliceWriter<'_>) {
+    fn status(_ti: &Target<'_>, ctx: &DmpCtx, kind: StatusKind, out: &mut SliceWriter<'_>) {
         // A status line that does not fit is cut off, as DMEMIT does.
         let _ = match kind {
             StatusKind::Info => match &ctx.stats {
@@ -107,7 +141,7 @@ impl TargetOps for Dmp {
         };
     }
 
-    fn message(_ti: &Target, ctx: &DmpCtx, args: &Args) -> Result {
+    fn message(_ti: &Target<'_>, ctx: &DmpCtx, args: &Args<'_>) -> Result {
         let (words, argc) = args.words::<2>();
         let words = &words[..argc.min(2)];
         match parse_message(words) {

@@ -17,7 +17,7 @@
 //!
 //! The kernel keeps one [`Slots`] array per CPU. [`account`] says which slots a
 //! bio increments; a reader sums the per-CPU arrays into [`Counters`] with
-//! [`Counters::add_slots`]. Every slot is a monotonic `u64` that wraps on
+//! [`Counters::add_percpu`]. Every slot is a monotonic `u64` that wraps on
 //! overflow (2^64 requests or 16 EiB are far beyond a device's lifetime); sums
 //! and differences use wrapping arithmetic so that a wrapped counter never
 //! panics. Averages are computed exactly even when `read + write` exceeds
@@ -111,52 +111,83 @@ pub enum IoKind {
     Other,
 }
 
-/// Maximum number of increments one bio causes.
-const UPDATE_MAX: usize = 4;
+/// Number of per-CPU increments one bio causes (some may add 0).
+pub const UPDATE_ADDS: usize = 3;
 
-/// The slot increments caused by one bio: up to four `(slot, value)` pairs.
-///
-/// Produced by [`account`]; the kernel adds each pair to its per-CPU array.
+/// One per-CPU increment: `value` added to slot `slot` (always `< NR_SLOTS`).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Update {
-    items: [(usize, u64); UPDATE_MAX],
-    len: usize,
+pub struct SlotAdd {
+    slot: usize,
+    value: u64,
 }
 
+impl SlotAdd {
+    /// The slot, always below [`NR_SLOTS`].
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// The value added.
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+}
+
+/// The per-CPU increments caused by one bio: exactly [`UPDATE_ADDS`]
+/// `(slot, value)` pairs, so that the kernel adds them with one call and no
+/// branch; unused pairs add 0 to `FLUSH_CNT`. The last pair is always the
+/// flush count (`FLUSH_CNT`, +0 or +1): the kernel's helper relies on it.
+///
+/// Request counts of reads and writes are not incremented on the I/O path:
+/// every read and write also increments exactly one bucket of its histogram,
+/// so a reader derives `READ_CNT` and `WRITE_CNT` from the histogram when it
+/// sums the per-CPU arrays ([`Counters::add_percpu`]). [`Update::apply`]
+/// gives the same result on a snapshot's slots directly.
+///
+/// Produced only by [`account`] (the fields are private), so every slot is in
+/// range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Update {
+    adds: [SlotAdd; UPDATE_ADDS],
+    /// `READ_CNT` or `WRITE_CNT` when the bio is a read or write (for [`Update::apply`]).
+    count: Option<usize>,
+}
+
+const NOTHING: SlotAdd = SlotAdd {
+    slot: FLUSH_CNT,
+    value: 0,
+};
+
 impl Update {
-    /// An update that changes nothing.
-    pub const fn new() -> Self {
-        Update {
-            items: [(0, 0); UPDATE_MAX],
-            len: 0,
-        }
+    /// The per-CPU increments (their order is of no importance).
+    pub fn adds(&self) -> &[SlotAdd; UPDATE_ADDS] {
+        &self.adds
     }
 
-    /// Appends an increment; silently ignored when the update is full
-    /// (cannot happen with [`account`], which adds at most four).
-    fn push(&mut self, slot: usize, value: u64) {
-        if let Some(item) = self.items.get_mut(self.len) {
-            *item = (slot, value);
-            self.len += 1;
-        }
-    }
-
-    /// Number of increments.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when the update changes nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The increments as `(slot, value)` pairs, in the order they were added.
+    /// The increments that change something, as `(slot, value)` pairs, with
+    /// the derived request count of reads and writes first: what the bio does
+    /// to a snapshot.
     pub fn iter(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.items.iter().take(self.len).copied()
+        self.count
+            .map(|slot| (slot, 1))
+            .into_iter()
+            .chain(self.adds.iter().filter(|a| a.slot != FLUSH_CNT || a.value != 0).map(|a| (a.slot, a.value)))
     }
 
-    /// Applies the increments to a slot array (wrapping add).
+    /// Number of counters the bio changes.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// True when the bio changes no counter.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// Applies the bio to a snapshot's slots (wrapping add), request counts
+    /// included: the same as adding [`Update::adds`] to a per-CPU array and
+    /// summing it with [`Counters::add_percpu`].
     pub fn apply(&self, slots: &mut Slots) {
         for (slot, value) in self.iter() {
             if let Some(s) = slots.get_mut(slot) {
@@ -166,45 +197,42 @@ impl Update {
     }
 }
 
-impl Default for Update {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// The slot increments for one bio of `kind` carrying `bytes` bytes.
 ///
-/// * `Read`: `READ_CNT` +1, `READ_BYTES` +bytes, read histogram bucket +1.
+/// * `Read`: `READ_BYTES` +bytes, read histogram bucket +1 (and, derived from
+///   the histogram by readers, `READ_CNT` +1).
 /// * `Write`: the same for the write slots.
-/// * `Discard`: `DISCARD_CNT` +1, `DISCARD_BYTES` +bytes (no histogram).
+/// * `Discard`: `DISCARD_BYTES` +bytes, `DISCARD_CNT` +1 (no histogram).
 /// * `Other`: nothing.
 ///
 /// In every case `preflush` adds `FLUSH_CNT` +1. An empty flush arrives as
 /// `Write` with 0 bytes and `preflush`: it counts as a write of 0 bytes (as
 /// `/sys/block/dm-N/stat` does) and as a flush.
+#[inline]
 pub fn account(kind: IoKind, bytes: u64, preflush: bool) -> Update {
-    let mut u = Update::new();
+    let flush = SlotAdd {
+        slot: FLUSH_CNT,
+        value: u64::from(preflush),
+    };
+    let add = |slot, value| SlotAdd { slot, value };
     match kind {
-        IoKind::Read => {
-            u.push(READ_CNT, 1);
-            u.push(READ_BYTES, bytes);
-            u.push(HIST_READ + bucket(bytes), 1);
-        }
-        IoKind::Write => {
-            u.push(WRITE_CNT, 1);
-            u.push(WRITE_BYTES, bytes);
-            u.push(HIST_WRITE + bucket(bytes), 1);
-        }
-        IoKind::Discard => {
-            u.push(DISCARD_CNT, 1);
-            u.push(DISCARD_BYTES, bytes);
-        }
-        IoKind::Other => {}
+        IoKind::Read => Update {
+            adds: [add(READ_BYTES, bytes), add(HIST_READ + bucket(bytes), 1), flush],
+            count: Some(READ_CNT),
+        },
+        IoKind::Write => Update {
+            adds: [add(WRITE_BYTES, bytes), add(HIST_WRITE + bucket(bytes), 1), flush],
+            count: Some(WRITE_CNT),
+        },
+        IoKind::Discard => Update {
+            adds: [add(DISCARD_CNT, 1), add(DISCARD_BYTES, bytes), flush],
+            count: None,
+        },
+        IoKind::Other => Update {
+            adds: [NOTHING, NOTHING, flush],
+            count: None,
+        },
     }
-    if preflush {
-        u.push(FLUSH_CNT, 1);
-    }
-    u
 }
 
 // ---------------------------------------------------------------------------
@@ -266,6 +294,11 @@ fn add_wide(a: u64, b: u64) -> (u64, u64) {
     (u64::from(carry), lo)
 }
 
+/// Wrapping sum of `v`.
+fn sum_wrapping(v: &[u64]) -> u64 {
+    v.iter().fold(0u64, |a, b| a.wrapping_add(*b))
+}
+
 /// `floor(bytes / reqs)`, 0 when there were no requests.
 fn avg(bytes: u64, reqs: u64) -> u64 {
     bytes.checked_div(reqs).unwrap_or(0)
@@ -284,11 +317,22 @@ impl Counters {
         Counters { slots }
     }
 
-    /// Adds one per-CPU array (wrapping add per slot).
+    /// Adds a snapshot's slots (wrapping add per slot).
     pub fn add_slots(&mut self, s: &Slots) {
         for (d, v) in self.slots.iter_mut().zip(s.iter()) {
             *d = d.wrapping_add(*v);
         }
+    }
+
+    /// Adds one per-CPU array, which holds [`Update::adds`] only: the read
+    /// and write request counts are derived from its histograms (every read
+    /// and write adds 1 to exactly one bucket), whatever its `READ_CNT` and
+    /// `WRITE_CNT` slots hold.
+    pub fn add_percpu(&mut self, s: &Slots) {
+        let mut s = *s;
+        s[READ_CNT] = sum_wrapping(s.get(HIST_READ..HIST_READ + NR_BUCKETS).unwrap_or(&[]));
+        s[WRITE_CNT] = sum_wrapping(s.get(HIST_WRITE..HIST_WRITE + NR_BUCKETS).unwrap_or(&[]));
+        self.add_slots(&s);
     }
 
     /// Adds another snapshot, e.g. one device into the aggregate (wrapping add per slot).

@@ -175,6 +175,39 @@ fn account_discard_and_other() {
     );
 }
 
+/// The kernel's way (the per-CPU adds only, counts derived by the reader)
+/// gives exactly what `apply` gives on a snapshot.
+#[test]
+fn percpu_adds_summed_equal_apply() {
+    let mut percpu = [[0u64; NR_SLOTS]; 2];
+    let mut snapshot = [0u64; NR_SLOTS];
+    let mut i = 0usize;
+    for kind in [IoKind::Read, IoKind::Write, IoKind::Discard, IoKind::Other] {
+        for bytes in [0, 1, 511, 512, 4096, 70_000, 1 << 20, u64::MAX] {
+            for preflush in [false, true] {
+                let u = account(kind, bytes, preflush);
+                assert_eq!(u.adds()[UPDATE_ADDS - 1].slot(), FLUSH_CNT, "the last add is the flush count");
+                assert_eq!(u.adds()[UPDATE_ADDS - 1].value(), u64::from(preflush));
+                u.apply(&mut snapshot);
+                let cpu = &mut percpu[i % 2];
+                i += 1;
+                for a in u.adds() {
+                    assert!(a.slot() < NR_SLOTS);
+                    cpu[a.slot()] = cpu[a.slot()].wrapping_add(a.value());
+                }
+            }
+        }
+    }
+    let mut summed = Counters::zero();
+    for cpu in &percpu {
+        assert_eq!((cpu[READ_CNT], cpu[WRITE_CNT]), (0, 0), "counts are never added per CPU");
+        summed.add_percpu(cpu);
+    }
+    assert_eq!(summed, Counters::from_slots(snapshot));
+    assert_eq!((summed.read_cnt(), summed.write_cnt(), summed.discard_cnt()), (16, 16, 16));
+    assert_eq!(summed.flush_cnt(), 32);
+}
+
 #[test]
 fn account_never_touches_slots_out_of_range() {
     for kind in [IoKind::Read, IoKind::Write, IoKind::Discard, IoKind::Other] {
