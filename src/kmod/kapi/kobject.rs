@@ -29,7 +29,8 @@ unsafe impl<T: Sync> Sync for KobjBox<T> {}
 unsafe impl<T: Send> Send for KobjBox<T> {}
 
 impl<T> KobjBox<T> {
-    /// A box whose kobject is zeroed, as `kobject_init` requires.
+    /// A box whose kobject is left uninitialised: `KobjDir::add` zeroes it
+    /// in place, as `kobject_init` requires, before initialising it.
     pub(super) fn new(value: T) -> Self {
         KobjBox {
             kobj: Opaque::uninit(),
