@@ -55,8 +55,38 @@ pub const FLUSH_CNT: usize = 6;
 pub const HIST_READ: usize = 7;
 /// First slot of the write size histogram ([`NR_BUCKETS`] slots).
 pub const HIST_WRITE: usize = HIST_READ + NR_BUCKETS;
+/// Slot index: nanoseconds reads took, map to completion, summed.
+pub const READ_NS: usize = HIST_WRITE + NR_BUCKETS;
+/// Slot index: nanoseconds writes took (empty flushes included).
+pub const WRITE_NS: usize = READ_NS + 1;
+/// Slot index: nanoseconds discards took.
+pub const DISCARD_NS: usize = READ_NS + 2;
+/// Slot index: nanoseconds requests carrying a preflush took (they are also
+/// reads' or writes' time).
+pub const FLUSH_NS: usize = READ_NS + 3;
+/// Slot index: completed discards.
+pub const DISCARD_DONE: usize = READ_NS + 4;
+/// Slot index: completed requests that carried a preflush.
+pub const FLUSH_DONE: usize = READ_NS + 5;
+/// Slot index: reads that completed with an error.
+pub const READ_ERR: usize = READ_NS + 6;
+/// Slot index: writes that completed with an error.
+pub const WRITE_ERR: usize = READ_NS + 7;
+/// Slot index: discards that completed with an error.
+pub const DISCARD_ERR: usize = READ_NS + 8;
+/// Slot index: requests in flight (map adds 1, completion adds `u64::MAX`,
+/// i.e. subtracts 1; only the sum over CPUs means something). A gauge: never
+/// subtracted by a reset ([`Counters::since`]).
+pub const IN_FLIGHT: usize = READ_NS + 9;
+/// Slot index: nanoseconds the device was busy (had a request in flight),
+/// measured as [`BusyStamp`] says.
+pub const IO_TICKS_NS: usize = READ_NS + 10;
+/// First slot of the read latency histogram ([`NR_LAT_BUCKETS`] slots).
+pub const LAT_READ: usize = READ_NS + 11;
+/// First slot of the write latency histogram ([`NR_LAT_BUCKETS`] slots).
+pub const LAT_WRITE: usize = LAT_READ + NR_LAT_BUCKETS;
 /// Number of `u64` slots in one per-CPU counter array.
-pub const NR_SLOTS: usize = HIST_WRITE + NR_BUCKETS;
+pub const NR_SLOTS: usize = LAT_WRITE + NR_LAT_BUCKETS;
 
 /// One per-CPU counter array, indexed by the slot constants above.
 pub type Slots = [u64; NR_SLOTS];
@@ -92,6 +122,45 @@ pub fn bucket(bytes: u64) -> usize {
     } else {
         b
     }
+}
+
+/// Number of latency buckets in each latency histogram.
+pub const NR_LAT_BUCKETS: usize = 22;
+
+/// Labels of the latency buckets, as printed in the `latency` file: the
+/// lower bound of each bucket in microseconds.
+///
+/// Bucket 0 holds requests that took under 1 µs, bucket `i` (1..=19) holds
+/// `[2^(i-1), 2^i)` µs, bucket 20 holds `[524288 µs, 1 s)` and bucket 21
+/// holds 1 s and more.
+pub const LAT_LABELS: [&str; NR_LAT_BUCKETS] = [
+    "<1us", "1us", "2us", "4us", "8us", "16us", "32us", "64us", "128us", "256us", "512us", "1024us",
+    "2048us", "4096us", "8192us", "16384us", "32768us", "65536us", "131072us", "262144us", "524288us", ">=1s",
+];
+
+/// Upper bound (exclusive) of latency bucket `i` in nanoseconds; `None` for
+/// the last bucket, which has none. Prometheus's `le` of bucket `i`.
+pub fn lat_bucket_upper_ns(i: usize) -> Option<u64> {
+    match i {
+        0..=19 => Some(1000u64 << i),
+        20 => Some(1_000_000_000),
+        _ => None,
+    }
+}
+
+/// Latency bucket of a request that took `ns` nanoseconds (see [`LAT_LABELS`]).
+#[inline]
+pub fn lat_bucket(ns: u64) -> usize {
+    if ns >= 1_000_000_000 {
+        return NR_LAT_BUCKETS - 1;
+    }
+    let us = ns / 1000;
+    if us == 0 {
+        return 0;
+    }
+    // 1 <= us < 10^6 < 2^20: log2 is in 0..=19, the bucket in 1..=20.
+    let log2 = 63 - us.leading_zeros() as usize;
+    log2 + 1
 }
 
 // ---------------------------------------------------------------------------
@@ -235,6 +304,148 @@ pub fn account(kind: IoKind, bytes: u64, preflush: bool) -> Update {
     }
 }
 
+/// What `map` records for a request's completion: its kind and preflush flag
+/// as `map` saw them (a lower layer may clear `REQ_PREFLUSH` before the
+/// request completes) and when it was mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Started {
+    kind: IoKind,
+    preflush: bool,
+    /// Monotonic clock at `map`, in nanoseconds.
+    start_ns: u64,
+}
+
+impl Started {
+    /// A request of `kind` mapped at `start_ns`.
+    pub fn new(kind: IoKind, preflush: bool, start_ns: u64) -> Started {
+        Started {
+            kind,
+            preflush,
+            start_ns,
+        }
+    }
+
+    /// When the request was mapped.
+    pub fn start_ns(&self) -> u64 {
+        self.start_ns
+    }
+}
+
+/// Number of per-CPU increments one completion causes (some may add 0).
+pub const DONE_ADDS: usize = 7;
+
+/// The per-CPU increments caused by one completion: exactly [`DONE_ADDS`]
+/// pairs, unused ones adding 0. Produced only by [`complete`], so every slot
+/// is in range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Done {
+    adds: [SlotAdd; DONE_ADDS],
+}
+
+impl Done {
+    /// The per-CPU increments (their order is of no importance).
+    pub fn adds(&self) -> &[SlotAdd; DONE_ADDS] {
+        &self.adds
+    }
+
+    /// Applies the completion to a snapshot's slots (wrapping add).
+    pub fn apply(&self, slots: &mut Slots) {
+        for a in self.adds.iter() {
+            if let Some(s) = slots.get_mut(a.slot) {
+                *s = s.wrapping_add(a.value);
+            }
+        }
+    }
+}
+
+/// The slot increments for the completion at `now_ns` of a request that
+/// `map` recorded as `started`, `error` when it completed with an error,
+/// `busy_ns` what [`BusyStamp::end`] returned for it.
+///
+/// * the request's time (`now_ns - start_ns`, 0 if the clock seems to go
+///   back) goes to `READ_NS`, `WRITE_NS` or `DISCARD_NS`, and also to
+///   `FLUSH_NS` when it carried a preflush;
+/// * a read or write adds 1 to its latency bucket, a discard to
+///   `DISCARD_DONE`, a preflush to `FLUSH_DONE`;
+/// * an error adds 1 to `READ_ERR`, `WRITE_ERR` or `DISCARD_ERR`;
+/// * `IN_FLIGHT` goes down by one (every request `map` counted in flight);
+/// * `IO_TICKS_NS` grows by `busy_ns`.
+///
+/// An `Other` request only leaves the in-flight count and the busy time.
+#[inline]
+pub fn complete(started: &Started, now_ns: u64, error: bool, busy_ns: u64) -> Done {
+    let ns = now_ns.saturating_sub(started.start_ns);
+    let add = |slot, value| SlotAdd { slot, value };
+    let none = add(IN_FLIGHT, 0);
+    let err = u64::from(error);
+    let (time, done, fail) = match started.kind {
+        IoKind::Read => (add(READ_NS, ns), add(LAT_READ + lat_bucket(ns), 1), add(READ_ERR, err)),
+        IoKind::Write => (add(WRITE_NS, ns), add(LAT_WRITE + lat_bucket(ns), 1), add(WRITE_ERR, err)),
+        IoKind::Discard => (add(DISCARD_NS, ns), add(DISCARD_DONE, 1), add(DISCARD_ERR, err)),
+        IoKind::Other => (none, none, none),
+    };
+    let (flush_time, flush_done) = if started.preflush {
+        (add(FLUSH_NS, ns), add(FLUSH_DONE, 1))
+    } else {
+        (none, none)
+    };
+    Done {
+        adds: [time, done, fail, flush_time, flush_done, add(IN_FLIGHT, u64::MAX), add(IO_TICKS_NS, busy_ns)],
+    }
+}
+
+/// The busy time of a device (diskstats field 10, `io_ticks`) with no lock:
+/// one stamp per device, moved by compare-and-swap at most once per
+/// [`BusyStamp::GRANULARITY_NS`], as the block layer's `update_io_ticks`
+/// does once per jiffy.
+///
+/// At a request's start the time since the stamp counts as busy if requests
+/// were in flight; at a completion it always counts. Between two moves of the
+/// stamp nothing is added, and the next move adds the whole interval: an idle
+/// gap shorter than the granularity that falls inside such an interval is
+/// counted as busy, so the busy time errs high by at most one granularity per
+/// idle gap, never low.
+#[derive(Debug, Default)]
+pub struct BusyStamp(core::sync::atomic::AtomicU64);
+
+impl BusyStamp {
+    /// The stamp moves at most this often (1 ms).
+    pub const GRANULARITY_NS: u64 = 1_000_000;
+
+    /// A stamp at time 0.
+    pub const fn new() -> BusyStamp {
+        BusyStamp(core::sync::atomic::AtomicU64::new(0))
+    }
+
+    /// Moves the stamp to `now_ns` if it is at least the granularity older;
+    /// returns the interval when this call moved it.
+    fn advance(&self, now_ns: u64) -> Option<u64> {
+        use core::sync::atomic::Ordering::Relaxed;
+        let stamp = self.0.load(Relaxed);
+        let elapsed = now_ns.checked_sub(stamp)?;
+        if elapsed < Self::GRANULARITY_NS {
+            return None;
+        }
+        self.0.compare_exchange(stamp, now_ns, Relaxed, Relaxed).ok().map(|_| elapsed)
+    }
+
+    /// At a request's start: the busy nanoseconds to add. `in_flight` (the
+    /// requests in flight before this one) is only asked when the stamp moves.
+    #[inline]
+    pub fn start(&self, now_ns: u64, in_flight: impl FnOnce() -> u64) -> u64 {
+        match self.advance(now_ns) {
+            Some(elapsed) if in_flight() > 0 => elapsed,
+            _ => 0,
+        }
+    }
+
+    /// At a request's completion: the busy nanoseconds to add.
+    #[inline]
+    pub fn end(&self, now_ns: u64) -> u64 {
+        self.advance(now_ns).unwrap_or(0)
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Counters
 // ---------------------------------------------------------------------------
@@ -352,6 +563,8 @@ impl Counters {
         {
             *d = now.wrapping_sub(*then);
         }
+        // A gauge, not a count: what is in flight now.
+        out.slots[IN_FLIGHT] = self.slots[IN_FLIGHT];
         out
     }
 
@@ -445,6 +658,90 @@ impl Counters {
             0
         }
     }
+
+    /// Slot `i` of a histogram of `n` buckets starting at `first`; 0 out of range.
+    fn bucket_of(&self, first: usize, n: usize, i: usize) -> u64 {
+        if i < n {
+            self.slots.get(first + i).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    /// Completed reads in latency bucket `i` (see [`LAT_LABELS`]); 0 out of range.
+    pub fn lat_read(&self, i: usize) -> u64 {
+        self.bucket_of(LAT_READ, NR_LAT_BUCKETS, i)
+    }
+
+    /// Completed writes in latency bucket `i` (see [`LAT_LABELS`]); 0 out of range.
+    pub fn lat_write(&self, i: usize) -> u64 {
+        self.bucket_of(LAT_WRITE, NR_LAT_BUCKETS, i)
+    }
+
+    /// Completed reads: the sum of the read latency histogram.
+    pub fn read_done(&self) -> u64 {
+        sum_wrapping(self.slots.get(LAT_READ..LAT_READ + NR_LAT_BUCKETS).unwrap_or(&[]))
+    }
+
+    /// Completed writes: the sum of the write latency histogram.
+    pub fn write_done(&self) -> u64 {
+        sum_wrapping(self.slots.get(LAT_WRITE..LAT_WRITE + NR_LAT_BUCKETS).unwrap_or(&[]))
+    }
+
+    /// Completed discards.
+    pub fn discard_done(&self) -> u64 {
+        self.slots[DISCARD_DONE]
+    }
+
+    /// Completed requests that carried a preflush.
+    pub fn flush_done(&self) -> u64 {
+        self.slots[FLUSH_DONE]
+    }
+
+    /// Nanoseconds completed reads took, summed.
+    pub fn read_ns(&self) -> u64 {
+        self.slots[READ_NS]
+    }
+
+    /// Nanoseconds completed writes took, summed.
+    pub fn write_ns(&self) -> u64 {
+        self.slots[WRITE_NS]
+    }
+
+    /// Nanoseconds completed discards took, summed.
+    pub fn discard_ns(&self) -> u64 {
+        self.slots[DISCARD_NS]
+    }
+
+    /// Nanoseconds completed requests with a preflush took, summed.
+    pub fn flush_ns(&self) -> u64 {
+        self.slots[FLUSH_NS]
+    }
+
+    /// Reads that completed with an error.
+    pub fn read_errors(&self) -> u64 {
+        self.slots[READ_ERR]
+    }
+
+    /// Writes that completed with an error.
+    pub fn write_errors(&self) -> u64 {
+        self.slots[WRITE_ERR]
+    }
+
+    /// Discards that completed with an error.
+    pub fn discard_errors(&self) -> u64 {
+        self.slots[DISCARD_ERR]
+    }
+
+    /// Requests mapped and not yet completed.
+    pub fn in_flight(&self) -> u64 {
+        self.slots[IN_FLIGHT]
+    }
+
+    /// Nanoseconds the device was busy (see [`BusyStamp`]).
+    pub fn io_ticks_ns(&self) -> u64 {
+        self.slots[IO_TICKS_NS]
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -478,20 +775,39 @@ pub fn write_summary(c: &Counters, w: &mut dyn Write) -> fmt::Result {
     )
 }
 
-/// Writes the `dmsetup status` INFO text: seven numbers separated by single
-/// spaces, no newline:
-/// `<read_cnt> <read_bytes> <write_cnt> <write_bytes> <discard_cnt> <discard_bytes> <flush_cnt>`.
+/// Number of fields of the `dmsetup status` INFO text.
+pub const STATUS_FIELDS: usize = 16;
+
+/// Number of fields the status text had before the latency fields were added.
+pub const STATUS_FIELDS_V1: usize = 7;
+
+/// Writes the `dmsetup status` INFO text: sixteen numbers separated by
+/// single spaces, no newline:
+/// `<read_cnt> <read_bytes> <write_cnt> <write_bytes> <discard_cnt> <discard_bytes> <flush_cnt>`
+/// (the seven of version 1.0, unchanged) then
+/// `<in_flight> <io_ticks_ms> <read_ms> <write_ms> <discard_ms> <flush_ms> <read_errors> <write_errors> <discard_errors>`
+/// (fields 9, 10, 4, 8, 15 and 17 of the `stat` file, then 29 to 31).
 pub fn write_status(c: &Counters, w: &mut dyn Write) -> fmt::Result {
+    const MS: u64 = 1_000_000;
     write!(
         w,
-        "{} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
         c.read_cnt(),
         c.read_bytes(),
         c.write_cnt(),
         c.write_bytes(),
         c.discard_cnt(),
         c.discard_bytes(),
-        c.flush_cnt()
+        c.flush_cnt(),
+        c.in_flight(),
+        c.io_ticks_ns() / MS,
+        c.read_ns() / MS,
+        c.write_ns() / MS,
+        c.discard_ns() / MS,
+        c.flush_ns() / MS,
+        c.read_errors(),
+        c.write_errors(),
+        c.discard_errors()
     )
 }
 
@@ -500,6 +816,81 @@ pub fn write_status(c: &Counters, w: &mut dyn Write) -> fmt::Result {
 pub fn write_histogram(c: &Counters, w: &mut dyn Write) -> fmt::Result {
     for (i, label) in BUCKET_LABELS.iter().enumerate() {
         writeln!(w, "{} {} {}", label, c.hist_read(i), c.hist_write(i))?;
+    }
+    Ok(())
+}
+
+/// Number of fields of the `stat` file.
+pub const STAT_FIELDS: usize = 32;
+
+/// The fields of the `stat` file, in order (1-based numbers in the docs).
+///
+/// Fields 1 to 17 are those of `/sys/block/<dev>/stat` (Documentation/block/stat.rst),
+/// from dmp's counters: requests are counted when dmp maps them, sectors are
+/// bytes / 512, times are milliseconds of completed requests, merges are
+/// always 0 (dmp sees bios, never merged requests). Field 11 is the sum of
+/// the read, write and discard times (a preflush's time is already in its
+/// write's). Fields 18 to 32 are dmp's own; new fields are only ever added
+/// at the end.
+pub fn stat_fields(c: &Counters) -> [u64; STAT_FIELDS] {
+    const MS: u64 = 1_000_000;
+    let sectors = |bytes: u64| bytes / 512;
+    let queue_ns = c.read_ns().wrapping_add(c.write_ns()).wrapping_add(c.discard_ns());
+    [
+        c.read_cnt(),
+        0,
+        sectors(c.read_bytes()),
+        c.read_ns() / MS,
+        c.write_cnt(),
+        0,
+        sectors(c.write_bytes()),
+        c.write_ns() / MS,
+        c.in_flight(),
+        c.io_ticks_ns() / MS,
+        queue_ns / MS,
+        c.discard_cnt(),
+        0,
+        sectors(c.discard_bytes()),
+        c.discard_ns() / MS,
+        c.flush_cnt(),
+        c.flush_ns() / MS,
+        c.read_bytes(),
+        c.write_bytes(),
+        c.discard_bytes(),
+        c.read_ns(),
+        c.write_ns(),
+        c.discard_ns(),
+        c.flush_ns(),
+        c.read_done(),
+        c.write_done(),
+        c.discard_done(),
+        c.flush_done(),
+        c.read_errors(),
+        c.write_errors(),
+        c.discard_errors(),
+        c.io_ticks_ns(),
+    ]
+}
+
+/// Writes the `stat` file: the [`STAT_FIELDS`] numbers of [`stat_fields`]
+/// separated by single spaces, then a newline. All of them come from one
+/// snapshot, so they agree with each other.
+pub fn write_stat(c: &Counters, w: &mut dyn Write) -> fmt::Result {
+    for (i, v) in stat_fields(c).iter().enumerate() {
+        if i > 0 {
+            w.write_str(" ")?;
+        }
+        write!(w, "{}", v)?;
+    }
+    w.write_str("\n")
+}
+
+/// Writes the `latency` file: one line per latency bucket,
+/// `"<label> <reads> <writes>\n"` (labels of [`LAT_LABELS`]), single spaces,
+/// no header; counts of completed requests.
+pub fn write_latency(c: &Counters, w: &mut dyn Write) -> fmt::Result {
+    for (i, label) in LAT_LABELS.iter().enumerate() {
+        writeln!(w, "{} {} {}", label, c.lat_read(i), c.lat_write(i))?;
     }
     Ok(())
 }
@@ -533,11 +924,15 @@ pub enum StatFile {
     FlushCnt,
     /// `histogram`: request size histogram, reads and writes.
     Histogram,
+    /// `stat`: every counter on one line, from one snapshot ([`write_stat`]).
+    Stat,
+    /// `latency`: latency histogram, reads and writes ([`write_latency`]).
+    Latency,
 }
 
 impl StatFile {
     /// Every statistics file, in a fixed order.
-    pub const ALL: [StatFile; 13] = [
+    pub const ALL: [StatFile; 15] = [
         StatFile::ReadCnt,
         StatFile::WriteCnt,
         StatFile::TotalCnt,
@@ -551,6 +946,8 @@ impl StatFile {
         StatFile::DiscardBytes,
         StatFile::FlushCnt,
         StatFile::Histogram,
+        StatFile::Stat,
+        StatFile::Latency,
     ];
 
     /// The sysfs file name.
@@ -569,6 +966,8 @@ impl StatFile {
             StatFile::DiscardBytes => "discard_bytes",
             StatFile::FlushCnt => "flush_cnt",
             StatFile::Histogram => "histogram",
+            StatFile::Stat => "stat",
+            StatFile::Latency => "latency",
         }
     }
 
@@ -577,7 +976,7 @@ impl StatFile {
         StatFile::ALL.iter().copied().find(|f| f.name() == name)
     }
 
-    /// The number a single-value file shows; `None` for `summary` and `histogram`.
+    /// The number a single-value file shows; `None` for the multi-value files.
     pub fn value(self, c: &Counters) -> Option<u64> {
         match self {
             StatFile::ReadCnt => Some(c.read_cnt()),
@@ -591,7 +990,7 @@ impl StatFile {
             StatFile::DiscardCnt => Some(c.discard_cnt()),
             StatFile::DiscardBytes => Some(c.discard_bytes()),
             StatFile::FlushCnt => Some(c.flush_cnt()),
-            StatFile::Summary | StatFile::Histogram => None,
+            StatFile::Summary | StatFile::Histogram | StatFile::Stat | StatFile::Latency => None,
         }
     }
 
@@ -601,6 +1000,8 @@ impl StatFile {
         match self {
             StatFile::Summary => write_summary(c, w),
             StatFile::Histogram => write_histogram(c, w),
+            StatFile::Stat => write_stat(c, w),
+            StatFile::Latency => write_latency(c, w),
             _ => match self.value(c) {
                 Some(v) => writeln!(w, "{}", v),
                 None => Ok(()),
@@ -926,21 +1327,18 @@ pub fn parse_summary(text: &str) -> Result<Summary, ParseError> {
 /// Parses a `histogram` file into `(reads, writes)` per bucket, strictly in the
 /// format of [`write_histogram`] (labels checked, in order).
 pub fn parse_histogram(text: &str) -> Result<[(u64, u64); NR_BUCKETS], ParseError> {
+    parse_labelled(text, &BUCKET_LABELS)
+}
+
+/// Parses `N` lines `"<label> <reads> <writes>"` with the labels `labels`, in order.
+fn parse_labelled<const N: usize>(text: &str, labels: &[&str; N]) -> Result<[(u64, u64); N], ParseError> {
     let body = strip_final_newline(text)?;
     let found = body.split('\n').count();
-    if found != NR_BUCKETS {
-        return Err(ParseError::LineCount {
-            expected: NR_BUCKETS,
-            found,
-        });
+    if found != N {
+        return Err(ParseError::LineCount { expected: N, found });
     }
-    let mut out = [(0u64, 0u64); NR_BUCKETS];
-    for (idx, ((line, label), slot)) in body
-        .split('\n')
-        .zip(BUCKET_LABELS.iter())
-        .zip(out.iter_mut())
-        .enumerate()
-    {
+    let mut out = [(0u64, 0u64); N];
+    for (idx, ((line, label), slot)) in body.split('\n').zip(labels.iter()).zip(out.iter_mut()).enumerate() {
         let lineno = idx + 1;
         let mut parts = line.splitn(3, ' ');
         if parts.next() != Some(*label) {
@@ -956,7 +1354,7 @@ pub fn parse_histogram(text: &str) -> Result<[(u64, u64); NR_BUCKETS], ParseErro
     Ok(out)
 }
 
-/// The seven numbers of the `dmsetup status` INFO text.
+/// The numbers of the `dmsetup status` INFO text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Status {
     /// Read requests.
@@ -973,11 +1371,38 @@ pub struct Status {
     pub discard_bytes: u64,
     /// Requests with a preflush.
     pub flush_cnt: u64,
+    /// The fields after the first seven; `None` from a module that has
+    /// only those.
+    pub latency: Option<StatusLatency>,
+}
+
+/// The status fields 8 to 16 (see [`write_status`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusLatency {
+    /// Requests in flight.
+    pub in_flight: u64,
+    /// Milliseconds busy.
+    pub io_ticks_ms: u64,
+    /// Milliseconds completed reads took.
+    pub read_ms: u64,
+    /// Milliseconds completed writes took.
+    pub write_ms: u64,
+    /// Milliseconds completed discards took.
+    pub discard_ms: u64,
+    /// Milliseconds completed requests with a preflush took.
+    pub flush_ms: u64,
+    /// Reads completed with an error.
+    pub read_errors: u64,
+    /// Writes completed with an error.
+    pub write_errors: u64,
+    /// Discards completed with an error.
+    pub discard_errors: u64,
 }
 
 impl Status {
     /// The status that [`write_status`] prints for `c`.
     pub fn of(c: &Counters) -> Status {
+        const MS: u64 = 1_000_000;
         Status {
             read_cnt: c.read_cnt(),
             read_bytes: c.read_bytes(),
@@ -986,27 +1411,73 @@ impl Status {
             discard_cnt: c.discard_cnt(),
             discard_bytes: c.discard_bytes(),
             flush_cnt: c.flush_cnt(),
+            latency: Some(StatusLatency {
+                in_flight: c.in_flight(),
+                io_ticks_ms: c.io_ticks_ns() / MS,
+                read_ms: c.read_ns() / MS,
+                write_ms: c.write_ns() / MS,
+                discard_ms: c.discard_ns() / MS,
+                flush_ms: c.flush_ns() / MS,
+                read_errors: c.read_errors(),
+                write_errors: c.write_errors(),
+                discard_errors: c.discard_errors(),
+            }),
         }
     }
 }
 
-/// Parses the `dmsetup status` INFO text of a dmp target: seven numbers
-/// separated by single spaces, as [`write_status`] writes it. One trailing
-/// newline is tolerated (as when the text is read from a line of output).
-pub fn parse_status(text: &str) -> Result<Status, ParseError> {
-    let body = text.strip_suffix('\n').unwrap_or(text);
+/// Splits one line of single-space separated decimal numbers into exactly `N`
+/// values (one trailing newline tolerated when `newline` is false, required
+/// when it is true).
+fn parse_fields<const N: usize>(text: &str, newline: bool) -> Result<[u64; N], ParseError> {
+    let body = if newline {
+        strip_final_newline(text)?
+    } else {
+        text.strip_suffix('\n').unwrap_or(text)
+    };
     if body.contains('\n') {
         return Err(ParseError::Newline);
     }
     let found = body.split(' ').count();
-    if found != 7 {
-        return Err(ParseError::FieldCount { expected: 7, found });
+    if found != N {
+        return Err(ParseError::FieldCount { expected: N, found });
     }
-    let mut v = [0u64; 7];
+    let mut v = [0u64; N];
     for (field, slot) in body.split(' ').zip(v.iter_mut()) {
         *slot = parse_digits(field, 1)?;
     }
-    let [read_cnt, read_bytes, write_cnt, write_bytes, discard_cnt, discard_bytes, flush_cnt] = v;
+    Ok(v)
+}
+
+/// Parses the `dmsetup status` INFO text of a dmp target as [`write_status`]
+/// writes it: sixteen numbers separated by single spaces, or the first seven
+/// only (dmp 1.0). One trailing newline is tolerated (as when the text is
+/// read from a line of output).
+pub fn parse_status(text: &str) -> Result<Status, ParseError> {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let found = body.split(' ').count();
+    let (head, latency) = if found == STATUS_FIELDS_V1 {
+        (parse_fields::<STATUS_FIELDS_V1>(text, false)?, None)
+    } else {
+        let v = parse_fields::<STATUS_FIELDS>(text, false)?;
+        let [a, b, c, d, e, f, g, in_flight, io_ticks_ms, read_ms, write_ms, discard_ms, flush_ms, read_errors, write_errors, discard_errors] =
+            v;
+        (
+            [a, b, c, d, e, f, g],
+            Some(StatusLatency {
+                in_flight,
+                io_ticks_ms,
+                read_ms,
+                write_ms,
+                discard_ms,
+                flush_ms,
+                read_errors,
+                write_errors,
+                discard_errors,
+            }),
+        )
+    };
+    let [read_cnt, read_bytes, write_cnt, write_bytes, discard_cnt, discard_bytes, flush_cnt] = head;
     Ok(Status {
         read_cnt,
         read_bytes,
@@ -1015,5 +1486,19 @@ pub fn parse_status(text: &str) -> Result<Status, ParseError> {
         discard_cnt,
         discard_bytes,
         flush_cnt,
+        latency,
     })
+}
+
+/// Parses a `stat` file, strictly as [`write_stat`] writes it: exactly
+/// [`STAT_FIELDS`] numbers separated by single spaces and one newline.
+/// Field `n` of the documentation is element `n - 1`.
+pub fn parse_stat(text: &str) -> Result<[u64; STAT_FIELDS], ParseError> {
+    parse_fields::<STAT_FIELDS>(text, true)
+}
+
+/// Parses a `latency` file into `(reads, writes)` per bucket, strictly in the
+/// format of [`write_latency`] (labels checked, in order).
+pub fn parse_latency(text: &str) -> Result<[(u64, u64); NR_LAT_BUCKETS], ParseError> {
+    parse_labelled(text, &LAT_LABELS)
 }

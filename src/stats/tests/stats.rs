@@ -53,7 +53,12 @@ fn slot_layout_is_fixed() {
     );
     assert_eq!(HIST_READ, 7);
     assert_eq!(HIST_WRITE, 20);
-    assert_eq!(NR_SLOTS, 33);
+    assert_eq!(
+        [READ_NS, WRITE_NS, DISCARD_NS, FLUSH_NS, DISCARD_DONE, FLUSH_DONE, READ_ERR, WRITE_ERR, DISCARD_ERR, IN_FLIGHT, IO_TICKS_NS],
+        [33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43]
+    );
+    assert_eq!((LAT_READ, LAT_WRITE), (44, 66));
+    assert_eq!(NR_SLOTS, 88);
     assert_eq!(NR_BUCKETS, 13);
     assert_eq!(BUCKET_LABELS[0], "<512");
     assert_eq!(BUCKET_LABELS[4], "4K");
@@ -259,11 +264,12 @@ fn idle_device_is_all_zero() {
     for f in StatFile::ALL {
         let text = render(f, &c);
         match f {
-            StatFile::Summary | StatFile::Histogram => {}
+            StatFile::Summary | StatFile::Histogram | StatFile::Latency => {}
+            StatFile::Stat => assert_eq!(text, format!("{}0\n", "0 ".repeat(STAT_FIELDS - 1))),
             _ => assert_eq!(text, "0\n", "{}", f.name()),
         }
     }
-    assert_eq!(status(&c), "0 0 0 0 0 0 0");
+    assert_eq!(status(&c), "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0");
 }
 
 #[test]
@@ -420,7 +426,7 @@ fn status_of_the_example() {
     let mut c = example();
     account(IoKind::Discard, 8192, false).apply(&mut c.slots);
     account(IoKind::Write, 0, true).apply(&mut c.slots);
-    assert_eq!(status(&c), "176 720896 8 7168 1 8192 1");
+    assert_eq!(status(&c), "176 720896 8 7168 1 8192 1 0 0 0 0 0 0 0 0 0");
 }
 
 #[test]
@@ -430,6 +436,8 @@ fn u64_max_is_printed_in_full() {
     assert_eq!(
         status(&c),
         "18446744073709551615 18446744073709551615 18446744073709551615 18446744073709551615 \
+         18446744073709551615 18446744073709551615 18446744073709551615 \
+         18446744073709551615 18446744073709 18446744073709 18446744073709 18446744073709 18446744073709 \
          18446744073709551615 18446744073709551615 18446744073709551615"
     );
     assert_eq!(c.total_avg(), 1);
@@ -453,7 +461,9 @@ fn stat_file_names_and_order() {
             "discard_cnt",
             "discard_bytes",
             "flush_cnt",
-            "histogram"
+            "histogram",
+            "stat",
+            "latency"
         ]
     );
     for f in StatFile::ALL {
@@ -746,37 +756,54 @@ fn parse_histogram_rejects_deviations() {
 
 #[test]
 fn parse_status_table() {
+    let v1 = Status {
+        read_cnt: 1,
+        read_bytes: 2,
+        write_cnt: 3,
+        write_bytes: 4,
+        discard_cnt: 5,
+        discard_bytes: 6,
+        flush_cnt: 7,
+        latency: None,
+    };
+    // dmp 1.0's seven fields still parse.
+    assert_eq!(parse_status("1 2 3 4 5 6 7"), Ok(v1));
+    assert_eq!(parse_status("1 2 3 4 5 6 7\n").map(|s| s.flush_cnt), Ok(7));
     assert_eq!(
-        parse_status("1 2 3 4 5 6 7"),
+        parse_status("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16"),
         Ok(Status {
-            read_cnt: 1,
-            read_bytes: 2,
-            write_cnt: 3,
-            write_bytes: 4,
-            discard_cnt: 5,
-            discard_bytes: 6,
-            flush_cnt: 7,
+            latency: Some(StatusLatency {
+                in_flight: 8,
+                io_ticks_ms: 9,
+                read_ms: 10,
+                write_ms: 11,
+                discard_ms: 12,
+                flush_ms: 13,
+                read_errors: 14,
+                write_errors: 15,
+                discard_errors: 16,
+            }),
+            ..v1
         })
     );
-    assert_eq!(parse_status("1 2 3 4 5 6 7\n").map(|s| s.flush_cnt), Ok(7));
     assert_eq!(
         parse_status("1 2 3 4 5 6"),
         Err(ParseError::FieldCount {
-            expected: 7,
+            expected: 16,
             found: 6
         })
     );
     assert_eq!(
         parse_status("1 2 3 4 5 6 7 8"),
         Err(ParseError::FieldCount {
-            expected: 7,
+            expected: 16,
             found: 8
         })
     );
     assert_eq!(
         parse_status("1 2 3 4 5 6  7"),
         Err(ParseError::FieldCount {
-            expected: 7,
+            expected: 16,
             found: 8
         })
     );
@@ -784,11 +811,15 @@ fn parse_status_table() {
         parse_status("1 2 3 4 5 6 x"),
         Err(ParseError::Number { line: 1 })
     );
+    assert_eq!(
+        parse_status("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 x"),
+        Err(ParseError::Number { line: 1 })
+    );
     assert_eq!(parse_status("1 2 3 4 5 6 7\n\n"), Err(ParseError::Newline));
     assert_eq!(
         parse_status(""),
         Err(ParseError::FieldCount {
-            expected: 7,
+            expected: 16,
             found: 1
         })
     );
@@ -846,6 +877,12 @@ fn sample_counters() -> Vec<Counters> {
         account(IoKind::Write, bytes, false).apply(&mut mixed.slots);
         account(IoKind::Discard, bytes, false).apply(&mut mixed.slots);
     }
+    for (i, ns) in [0u64, 999, 1000, 123_456, 2_000_000_000].into_iter().enumerate() {
+        let err = i % 2 == 0;
+        for kind in [IoKind::Read, IoKind::Write, IoKind::Discard, IoKind::Other] {
+            complete(&Started::new(kind, err, 10), 10 + ns, err, ns).apply(&mut mixed.slots);
+        }
+    }
     out.push(mixed);
     out
 }
@@ -864,6 +901,15 @@ fn round_trip_every_file() {
                     for (i, &(r, w)) in h.iter().enumerate() {
                         assert_eq!((r, w), (c.hist_read(i), c.hist_write(i)), "bucket {i}");
                     }
+                }
+                StatFile::Latency => {
+                    let h = parse_latency(&text).expect("latency parses");
+                    for (i, &(r, w)) in h.iter().enumerate() {
+                        assert_eq!((r, w), (c.lat_read(i), c.lat_write(i)), "bucket {i}");
+                    }
+                }
+                StatFile::Stat => {
+                    assert_eq!(parse_stat(&text), Ok(stat_fields(&c)));
                 }
                 _ => {
                     assert_eq!(
@@ -888,4 +934,119 @@ fn round_trip_through_slice_writer() {
     let text = std::str::from_utf8(w.written()).expect("utf-8");
     assert_eq!(text, EXAMPLE_SUMMARY);
     assert_eq!(parse_summary(text).map(|s| s.total_avg), Ok(3978));
+}
+
+// ---------------------------------------------------------------- latency, completions, busy time
+
+#[test]
+fn latency_bucket_boundaries() {
+    let table: &[(u64, usize)] = &[
+        (0, 0),
+        (999, 0),
+        (1000, 1),
+        (1999, 1),
+        (2000, 2),
+        (3999, 2),
+        (4000, 3),
+        (262_143_999, 18),
+        (262_144_000, 19),
+        (524_287_999, 19),
+        (524_288_000, 20),
+        (999_999_999, 20),
+        (1_000_000_000, 21),
+        (u64::MAX, 21),
+    ];
+    for &(ns, b) in table {
+        assert_eq!(lat_bucket(ns), b, "{ns} ns");
+    }
+    // Every bucket's upper bound is the next one's first value.
+    for i in 0..NR_LAT_BUCKETS - 1 {
+        let upper = lat_bucket_upper_ns(i).expect("bounded");
+        assert_eq!(lat_bucket(upper - 1), i, "below the bound of {i}");
+        assert_eq!(lat_bucket(upper), i + 1, "at the bound of {i}");
+    }
+    assert_eq!(lat_bucket_upper_ns(NR_LAT_BUCKETS - 1), None);
+    assert_eq!(LAT_LABELS[0], "<1us");
+    assert_eq!(LAT_LABELS[11], "1024us");
+    assert_eq!(LAT_LABELS[21], ">=1s");
+}
+
+/// A request's life: map (account + in flight) then completion.
+fn life(c: &mut Counters, kind: IoKind, bytes: u64, preflush: bool, ns: u64, error: bool) {
+    account(kind, bytes, preflush).apply(&mut c.slots);
+    c.slots[IN_FLIGHT] = c.slots[IN_FLIGHT].wrapping_add(1);
+    complete(&Started::new(kind, preflush, 1_000), 1_000 + ns, error, 0).apply(&mut c.slots);
+}
+
+#[test]
+fn completions_fill_times_histograms_errors() {
+    let mut c = Counters::zero();
+    life(&mut c, IoKind::Read, 4096, false, 1_500, false);
+    life(&mut c, IoKind::Read, 4096, false, 3_000_000, true);
+    life(&mut c, IoKind::Write, 512, true, 2_000_000_000, false);
+    life(&mut c, IoKind::Write, 0, true, 700, true);
+    life(&mut c, IoKind::Discard, 1 << 20, false, 5_000, true);
+    life(&mut c, IoKind::Other, 0, false, 9_999, true);
+    assert_eq!((c.read_ns(), c.write_ns(), c.discard_ns()), (3_001_500, 2_000_000_700, 5_000));
+    assert_eq!((c.flush_ns(), c.flush_done()), (2_000_000_700, 2));
+    assert_eq!((c.read_done(), c.write_done(), c.discard_done()), (2, 2, 1));
+    assert_eq!((c.read_errors(), c.write_errors(), c.discard_errors()), (1, 1, 1));
+    assert_eq!(c.in_flight(), 0);
+    assert_eq!((c.lat_read(1), c.lat_read(12)), (1, 1)); // 1.5 us; 3 ms = 2929 us
+    assert_eq!((c.lat_write(0), c.lat_write(21)), (1, 1));
+    let fields = stat_fields(&c);
+    // diskstats fields 4, 8, 9, 11, 15, 16, 17 and dmp's 25..31.
+    assert_eq!(
+        [fields[3], fields[7], fields[8], fields[10], fields[14], fields[15], fields[16]],
+        [3, 2000, 0, 2003, 0, 2, 2000]
+    );
+    assert_eq!(&fields[24..31], &[2, 2, 1, 2, 1, 1, 1]);
+    assert_eq!(status(&c), "2 8192 2 512 1 1048576 2 0 0 3 2000 0 2000 1 1 1");
+}
+
+#[test]
+fn in_flight_spread_over_cpus_and_kept_by_reset() {
+    // Mapped on one CPU, completed on another: only the sum means something.
+    let mut cpu0 = [0u64; NR_SLOTS];
+    let mut cpu1 = [0u64; NR_SLOTS];
+    for _ in 0..3 {
+        account(IoKind::Read, 4096, false).apply(&mut cpu0);
+        cpu0[IN_FLIGHT] = cpu0[IN_FLIGHT].wrapping_add(1);
+    }
+    complete(&Started::new(IoKind::Read, false, 0), 10, false, 0).apply(&mut cpu1);
+    let mut c = Counters::zero();
+    c.add_percpu(&cpu0);
+    c.add_percpu(&cpu1);
+    assert_eq!((c.read_cnt(), c.read_done(), c.in_flight()), (3, 1, 2));
+    // A reset's baseline leaves what is in flight.
+    let since = c.since(&c);
+    assert_eq!((since.read_cnt(), since.read_done(), since.in_flight()), (0, 0, 2));
+}
+
+#[test]
+fn clock_going_back_counts_zero_time() {
+    let mut s = [0u64; NR_SLOTS];
+    complete(&Started::new(IoKind::Write, false, 500), 100, false, 0).apply(&mut s);
+    assert_eq!((s[WRITE_NS], s[LAT_WRITE]), (0, 1));
+}
+
+#[test]
+fn busy_stamp_counts_busy_intervals() {
+    const MS: u64 = 1_000_000;
+    let b = BusyStamp::new();
+    // Idle start at 10 ms: the stamp moves, nothing is busy yet.
+    assert_eq!(b.start(10 * MS, || 0), 0);
+    // Completion at 15 ms: 5 ms busy.
+    assert_eq!(b.end(15 * MS), 5 * MS);
+    // Idle gap to 40 ms, start with nothing in flight: not busy.
+    assert_eq!(b.start(40 * MS, || 0), 0);
+    // A second start at 42 ms while one is in flight: busy since 40.
+    assert_eq!(b.start(42 * MS, || 1), 2 * MS);
+    // Within the granularity nothing is added and in_flight is not asked.
+    assert_eq!(b.end(42 * MS + MS / 2), 0);
+    assert_eq!(b.start(42 * MS + MS / 2, || panic!("asked")), 0);
+    // The next move adds the whole interval.
+    assert_eq!(b.end(45 * MS), 3 * MS);
+    // A clock behind the stamp (another CPU moved it) adds nothing.
+    assert_eq!(b.end(44 * MS), 0);
 }
