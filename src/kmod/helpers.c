@@ -48,6 +48,28 @@ void dmp_percpu_add_bio(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1
 	this_cpu_add(base[DMP_FLUSH_SLOT], flush);
 }
 
+/*
+ * The same for a request that will be timed to its completion: it is also
+ * counted in flight, in slot DMP_IN_FLIGHT_SLOT.
+ */
+void dmp_percpu_add_bio_start(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+			      u64 flush)
+{
+	this_cpu_add(base[i0], v0);
+	this_cpu_add(base[i1], v1);
+	this_cpu_add(base[DMP_FLUSH_SLOT], flush);
+	this_cpu_inc(base[DMP_IN_FLIGHT_SLOT]);
+}
+
+/* A completion's increments (stats.rs: Done), or any list of them. */
+void dmp_percpu_add_slots(u64 __percpu *base, const struct dmp_slot_add *adds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		this_cpu_add(base[adds[i].slot], adds[i].value);
+}
+
 u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu)
 {
 	return per_cpu_ptr(base, cpu);
@@ -118,12 +140,6 @@ void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val)
 
 #ifdef DMP_MICROBENCH
 #include <linux/smp.h>
-#include <linux/timekeeping.h>
-
-u64 dmp_ktime_get_ns(void)
-{
-	return ktime_get_ns();
-}
 
 /* Only called from an on_each_cpu() callback (interrupts off). */
 unsigned int dmp_smp_processor_id(void)

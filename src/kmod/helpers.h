@@ -25,6 +25,16 @@ u64 __percpu *dmp_alloc_percpu_u64(size_t count);
 #define DMP_FLUSH_SLOT 6
 void dmp_percpu_add_bio(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
 			u64 flush);
+/* stats.rs IN_FLIGHT (asserted in kapi/percpu.rs like DMP_FLUSH_SLOT). */
+#define DMP_IN_FLIGHT_SLOT 42
+void dmp_percpu_add_bio_start(u64 __percpu *base, size_t i0, u64 v0, size_t i1, u64 v1,
+			      u64 flush);
+/* stats.rs SlotAdd (#[repr(C)]: usize, u64). */
+struct dmp_slot_add {
+	size_t slot;
+	u64 value;
+};
+void dmp_percpu_add_slots(u64 __percpu *base, const struct dmp_slot_add *adds, size_t n);
 u64 *dmp_per_cpu_ptr(u64 __percpu *base, unsigned int cpu);
 int dmp_next_possible_cpu(int prev);
 
@@ -50,7 +60,6 @@ void dmp_acct_unlock(void);
 void dmp_this_cpu_add(u64 __percpu *base, size_t idx, u64 val);
 #endif
 #ifdef DMP_MICROBENCH
-u64 dmp_ktime_get_ns(void);
 unsigned int dmp_smp_processor_id(void);
 unsigned int dmp_num_online_cpus(void);
 void dmp_on_each_cpu(void (*func)(void *info), void *info, int wait);

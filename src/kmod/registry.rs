@@ -15,7 +15,7 @@
 //! which is never torn into a negative value and needs no lock on the I/O path.
 
 use crate::kapi::{DataGuard, Locked, MappedDevice, PerCpuSlots, StatsRef, TableGuard};
-use crate::stats::Counters;
+use crate::stats::{BusyStamp, Counters, IN_FLIGHT};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::error::Result;
 use kernel::sync::Arc;
@@ -32,6 +32,9 @@ struct Baselines {
 pub(crate) struct DevStats {
     md: MappedDevice,
     counters: PerCpuSlots,
+    /// The busy-time stamp (diskstats' io_ticks), shared by the device's
+    /// CPUs but written at most once per millisecond.
+    pub(crate) busy: BusyStamp,
     /// Number of dmp targets using this device.
     users: Locked<u32, TableGuard>,
     base: Locked<Baselines, DataGuard>,
@@ -55,6 +58,12 @@ impl DevStats {
     pub(crate) fn snapshot(&self) -> Counters {
         let g = DataGuard::lock();
         self.counters.sum().since(&self.base.get(&g).device)
+    }
+
+    /// Requests mapped and not completed yet (sums every CPU: only asked
+    /// when the busy stamp moves, at most once per millisecond).
+    pub(crate) fn in_flight(&self) -> u64 {
+        self.counters.sum_slot(IN_FLIGHT)
     }
 
     /// Zeroes this device's counters (not the aggregate's).
@@ -113,6 +122,7 @@ pub(crate) fn attach(t: &mut TableGuard, md: MappedDevice) -> Result<(StatsRef<D
         DevStats {
             md,
             counters: PerCpuSlots::new()?,
+            busy: BusyStamp::new(),
             users: Locked::new(1),
             base: Locked::new(Baselines {
                 device: Counters::zero(),

@@ -38,7 +38,7 @@ const fn ro(name: &'static CStr) -> AttrSpec {
 }
 
 /// The stat files, in `StatFile::ALL` order (checked at load).
-const NR_STAT: usize = 13;
+const NR_STAT: usize = 15;
 const STAT_FILES: [AttrSpec; NR_STAT] = [
     ro(c"read_cnt"),
     ro(c"write_cnt"),
@@ -53,6 +53,8 @@ const STAT_FILES: [AttrSpec; NR_STAT] = [
     ro(c"discard_bytes"),
     ro(c"flush_cnt"),
     ro(c"histogram"),
+    ro(c"stat"),
+    ro(c"latency"),
 ];
 /// A device directory: the stat files, then `name` and `reset`.
 const DEV_FILES: [AttrSpec; NR_STAT + 2] = {

@@ -10,11 +10,11 @@
 //! counted. Every bio that reaches `map` is counted once (see registry.rs).
 
 use crate::kapi::{
-    features, register, Args, Bio, CtrTarget, DmDev, MapResult, StatsRef, StatusKind, TableGuard, Target,
+    features, now_ns, register, Args, Bio, CtrTarget, DmDev, MapResult, StatsRef, StatusKind, TableGuard, Target,
     TargetOps, TargetRegistration,
 };
 use crate::registry::{self, DevStats};
-use crate::stats::{account, parse_message, write_status, Message, SliceWriter};
+use crate::stats::{account, busy, complete, parse_message, write_status, Message, SliceWriter, Started};
 use crate::sysfs;
 use core::ffi::CStr;
 use core::fmt::Write;
@@ -37,6 +37,12 @@ impl Registration {
 
 /// The target's operations.
 struct Dmp;
+
+/// Whether requests are timed from map to completion (latency, in flight,
+/// busy time, errors). Only benchmark builds leave it out (Kbuild
+/// DMP_LATENCY=n), to measure what it costs; variant builds of the
+/// accounting never time.
+const TIMED: bool = cfg!(not(any(dmp_no_latency, dmp_acct_variant)));
 
 /// One dmp segment: its underlying device and its mapped device's statistics.
 struct DmpCtx {
@@ -78,6 +84,9 @@ impl TargetOps for Dmp {
     const WRITE_ZEROES_BIOS: u32 = 1;
 
     type Ctx = DmpCtx;
+    /// The request's kind and start, when it is timed.
+    type PerBio = Option<Started>;
+    const END_IO: bool = TIMED;
 
     fn ctr(ti: &CtrTarget<'_>, args: &Args<'_>) -> core::result::Result<DmpCtx, (&'static CStr, Error)> {
         let path = match (args.len(), args.get(0)) {
@@ -109,10 +118,24 @@ impl TargetOps for Dmp {
         })
     }
 
-    fn map(ti: &Target<'_>, ctx: &DmpCtx, bio: &mut Bio<'_>) -> MapResult {
+    fn map(ti: &Target<'_>, ctx: &DmpCtx, bio: &mut Bio<'_>) -> MapResult<Option<Started>> {
         let bytes = bio.bytes();
+        let mut started = None;
         if let Some(stats) = &ctx.stats {
-            stats.add(&account(bio.kind(), bytes, bio.preflush()));
+            let (kind, preflush) = (bio.kind(), bio.preflush());
+            let update = account(kind, bytes, preflush);
+            if TIMED {
+                let now = now_ns();
+                // In flight before this one: asked at most once per ms.
+                let idle_to_busy = stats.busy.start(now, || stats.in_flight());
+                stats.add_started(&update);
+                if idle_to_busy != 0 {
+                    stats.add_slots(&[busy(idle_to_busy)]);
+                }
+                started = Some(Started::new(kind, preflush, now));
+            } else {
+                stats.add(&update);
+            }
         }
         // An empty flush has no sector to remap.
         let sector = if bytes == 0 {
@@ -122,7 +145,15 @@ impl TargetOps for Dmp {
             bio.sector().wrapping_sub(ti.begin())
         };
         bio.remap(&ctx.dev, sector);
-        MapResult::Remapped
+        MapResult::Remapped(started)
+    }
+
+    fn end_io(_ti: &Target<'_>, ctx: &DmpCtx, started: Option<Started>, error: bool) {
+        if let (Some(stats), Some(started)) = (&ctx.stats, started) {
+            let now = now_ns();
+            let busy = stats.busy.end(now);
+            stats.add_slots(complete(&started, now, error, busy).adds());
+        }
     }
 
     fn status(_ti: &Target<'_>, ctx: &DmpCtx, kind: StatusKind, out: &mut SliceWriter<'_>) {

@@ -12,7 +12,7 @@ done
 assert_eq "$(stat -c %a "$STAT/volumes")" 400 "mode of volumes"
 assert_eq "$(stat -c %a "$STAT/reset")" 200 "mode of reset"
 for f in read_cnt write_cnt total_cnt read_avr_bs write_avr_bs total_avr_bs summary \
-	read_bytes write_bytes discard_cnt discard_bytes flush_cnt histogram; do
+	read_bytes write_bytes discard_cnt discard_bytes flush_cnt histogram stat latency; do
 	assert_eq "$(stat -c %a "$STAT/all_devs/$f")" 400 "mode of all_devs/$f"
 done
 rmmod_dmp

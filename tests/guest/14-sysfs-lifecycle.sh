@@ -9,7 +9,7 @@ dmp_dev dmp1 /dev/mapper/zero1
 d=$(kname dmp1)
 [ -d "$STAT/$d" ] || fail "$STAT/$d missing"
 for f in read_cnt write_cnt total_cnt read_avr_bs write_avr_bs total_avr_bs summary read_bytes \
-	write_bytes discard_cnt discard_bytes flush_cnt histogram name; do
+	write_bytes discard_cnt discard_bytes flush_cnt histogram stat latency name; do
 	assert_eq "$(stat -c %a "$STAT/$d/$f")" 400 "mode of $d/$f"
 done
 assert_eq "$(stat -c %a "$STAT/$d/reset")" 200 "mode of $d/reset"

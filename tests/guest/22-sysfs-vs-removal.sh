@@ -32,6 +32,8 @@ fmt = {
                           rb"total:\n reqs: \d+\n avg size: \d+\n"),
     "histogram": re.compile(rb"(?:(?:<512|512|\d+K|>=1M) \d+ \d+\n){13}"),
     "name": re.compile(rb"(?:cyc[ab]\d+|keep)\n"),
+    "stat": re.compile(rb"(?:\d+ ){31}\d+\n"),
+    "latency": re.compile(rb"(?:(?:<1us|\d+us|>=1s) \d+ \d+\n){22}"),
 }
 fmt["volumes"] = fmt["summary"]
 gone = (errno.ENOENT, errno.ENODEV)

@@ -47,6 +47,15 @@ counts() {
 	exact "$1"
 }
 
+# errs DEV READS WRITES DISCARDS: the requests that completed with an error,
+# exactly (fields 29 to 31 of the device's stat file).
+errs() {
+	local f
+	read -r -a f <"$STAT/$1/stat"
+	assert_eq "${f[28]} ${f[29]} ${f[30]}" "$2 $3 $4" "$1 read, write, discard errors"
+	assert_eq "${f[8]}" 0 "$1 requests in flight after the I/O"
+}
+
 modprobe dmp
 t0=$SECONDS
 
@@ -80,9 +89,14 @@ python3 -c 'import os; fd = os.open("/dev/mapper/dmp_err", os.O_WRONLY); os.fsyn
 	fail "fsync on dmp over dm-error failed: dmp advertises a write cache dm-error lacks?"
 assert_eq "$(v "$d" write_cnt) $(v "$d" flush_cnt)" "$w $f" "writes and flushes after fsync without a write cache"
 exact "$d"
-assert_eq "$(dmsetup status dmp_err | cut -d' ' -f4-)" \
+# On dm-error every request failed.
+errs "$d" "$(v "$d" read_cnt)" "$(v "$d" write_cnt)" "$(v "$d" discard_cnt)"
+assert_eq "$(dmsetup status dmp_err | cut -d' ' -f4-10)" \
 	"$(v "$d" read_cnt) $(v "$d" read_bytes) $(v "$d" write_cnt) $(v "$d" write_bytes) $(v "$d" discard_cnt) $(v "$d" discard_bytes) $(v "$d" flush_cnt)" \
 	"dmsetup status after errors"
+assert_eq "$(dmsetup status dmp_err | cut -d' ' -f11,17-19)" \
+	"0 $(v "$d" read_cnt) $(v "$d" write_cnt) $(v "$d" discard_cnt)" \
+	"dmsetup status: in flight and errors"
 dmsetup remove dmp_err
 dmsetup remove err1
 
@@ -108,6 +122,7 @@ dmp_dev dmp_fl /dev/mapper/flaky1
 d=$(kname dmp_fl)
 io "read, flakey up" ok if=/dev/mapper/dmp_fl of=/dev/null bs=4k count=4 iflag=direct
 counts "$d" 4 16384 0 0
+errs "$d" 0 0 0
 
 # Error mode for writes: up 0 s, down for an hour; reads still work.
 flakey "0 3600 1 error_writes"
@@ -116,6 +131,7 @@ io "read, flakey error_writes" ok if=/dev/mapper/dmp_fl of=/dev/null bs=4k count
 assert_eq "$(dd if="$loop" bs=4k count=1 skip=100 iflag=direct status=none | tr -d '\245' | wc -c)" \
 	0 "bytes other than 0xa5 under a failed write"
 counts "$d" 6 24576 1 4096
+errs "$d" 0 1 0
 
 # Drop mode: writes are reported done, the data below does not change.
 flakey "0 3600 1 drop_writes"
@@ -123,12 +139,14 @@ io "write, flakey drop_writes" ok if=/dev/zero of=/dev/mapper/dmp_fl bs=64k coun
 assert_eq "$(dd if=/dev/mapper/dmp_fl bs=64k count=2 skip=10 iflag=direct status=none | tr -d '\245' | wc -c)" \
 	0 "bytes other than 0xa5 under dropped writes, read through dmp"
 counts "$d" 8 $((24576 + 131072)) 3 $((4096 + 131072))
+errs "$d" 0 1 0   # dropped writes complete without an error
 
 # Default down mode: every bio fails, reads too.
 flakey "0 3600"
 io "read, flakey down" eio if=/dev/mapper/dmp_fl of=/dev/null bs=16k count=1 iflag=direct
 io "write, flakey down" eio if=/dev/zero of=/dev/mapper/dmp_fl bs=16k count=1 oflag=direct
 counts "$d" 9 $((24576 + 131072 + 16384)) 4 $((4096 + 131072 + 16384))
+errs "$d" 1 2 0
 
 # Flushes: the loop device below has a write cache, so an fsync's empty flush
 # goes through dmp (and dm-flakey, which fails it while down). Each one is a
@@ -149,10 +167,12 @@ assert_eq "$(v "$d" flush_cnt)" 0 "flushes before the first fsync"
 assert_eq "$(fsync_dev)" EIO "fsync through flakey down"
 counts "$d" 9 $((24576 + 131072 + 16384)) 5 $((4096 + 131072 + 16384))
 assert_eq "$(v "$d" flush_cnt)" 1 "flushes after a failed fsync"
+errs "$d" 1 3 0   # the failed flush is a failed write of 0 bytes
 flakey "3600 0"
 assert_eq "$(fsync_dev)" ok "fsync through flakey up"
 counts "$d" 9 $((24576 + 131072 + 16384)) 6 $((4096 + 131072 + 16384))
 assert_eq "$(v "$d" flush_cnt)" 2 "flushes after a failed and a successful fsync"
+errs "$d" 1 3 0
 
 note "flakey modes: $((SECONDS - t0)) s"
 # fio through a device that fails for 1 s out of every 2: errors mixed with
@@ -175,6 +195,11 @@ note "fio over flakey 1 s up / 1 s down: $fr reads, $fw writes, $ferr errors"
 # Every request fio issued, failed or not, reached dmp once (after the reset).
 assert_eq "$(v "$d" read_cnt)" "$fr" "dmp reads vs fio's requests (errors included)"
 assert_eq "$(v "$d" write_cnt)" "$fw" "dmp writes vs fio's requests (errors included)"
+# Each of fio's direct requests is one bio through dmp: the failed ones are
+# exactly fio's errors.
+read -r -a st <"$STAT/$d/stat"
+assert_eq "$((st[28] + st[29]))" "$ferr" "dmp's read + write errors vs fio's errors"
+assert_eq "${st[8]}" 0 "requests in flight after fio"
 
 note "fio: $((SECONDS - t0)) s"
 # Back up: the device works again; and everything is removable.

@@ -71,6 +71,25 @@ impl PerCpuSlots {
     pub(super) fn base(&self) -> PerCpuBase {
         PerCpuBase(NonNull::from(self))
     }
+
+    /// One slot of the sum (only read when requests are timed, which
+    /// variant builds never do: target.rs `TIMED`).
+    pub(crate) fn sum_slot(&self, slot: usize) -> u64 {
+        self.sum().slots.get(slot).copied().unwrap_or(0)
+    }
+}
+
+// Variant builds compare ways of counting a bio at map; they never time
+// requests (target.rs `TIMED` is false), so these two are never called.
+#[cfg(dmp_acct_variant)]
+impl PerCpuBase {
+    #[inline]
+    pub(super) fn add_started(self, update: &Update) {
+        self.add(update);
+    }
+
+    #[inline]
+    pub(super) fn add_slots(self, _adds: &[crate::stats::SlotAdd]) {}
 }
 
 /// Comparison variant: one set of counters shared by every CPU, protected by
@@ -176,11 +195,6 @@ impl PerCpuSlots {
     }
 }
 
-/// Monotonic clock in nanoseconds (`ktime_get_ns`).
-#[cfg(dmp_microbench)]
-pub(crate) fn now_ns() -> u64 {
-    // SAFETY: reads the clock; callable from any context.
-    unsafe { b::dmp_ktime_get_ns() }
 }
 
 /// Number of online CPUs.

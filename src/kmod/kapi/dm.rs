@@ -35,9 +35,10 @@ pub(crate) mod features {
 }
 
 /// What `map` tells dm core.
-pub(crate) enum MapResult {
-    /// The bio was remapped: dm core submits it to the new device.
-    Remapped,
+pub(crate) enum MapResult<P> {
+    /// The bio was remapped: dm core submits it to the new device. The value
+    /// is kept in the bio's per-bio data and given to `end_io`.
+    Remapped(P),
 }
 
 /// Which `status` is asked for.
@@ -64,11 +65,22 @@ pub(crate) trait TargetOps: 'static {
 
     /// The per-target context (`ti->private`).
     type Ctx: Send + Sync;
+    /// What `map` keeps in each bio for `end_io`, in dm core's per-bio data
+    /// (`ti->per_io_data_size` is its size). Its size must be a multiple of
+    /// 8 and its alignment at most 8 (checked when the type is registered).
+    type PerBio: Copy + Send;
+    /// Whether dm core calls `end_io` (when false, the per-bio value is
+    /// written and never read).
+    const END_IO: bool;
 
     /// Constructs a target from its table arguments. On failure returns the
     /// message for `ti->error` and the error code; nothing may be left behind.
     fn ctr(ti: &CtrTarget<'_>, args: &Args<'_>) -> core::result::Result<Self::Ctx, (&'static CStr, Error)>;
-    fn map(ti: &Target<'_>, ctx: &Self::Ctx, bio: &mut Bio<'_>) -> MapResult;
+    fn map(ti: &Target<'_>, ctx: &Self::Ctx, bio: &mut Bio<'_>) -> MapResult<Self::PerBio>;
+    /// A bio `map` remapped has completed, with an error when `error`; gets
+    /// back what `map` returned for it. Runs in the completion's context
+    /// (often an interrupt): must not sleep.
+    fn end_io(ti: &Target<'_>, ctx: &Self::Ctx, per_bio: Self::PerBio, error: bool);
     fn status(ti: &Target<'_>, ctx: &Self::Ctx, kind: StatusKind, out: &mut SliceWriter<'_>);
     fn message(ti: &Target<'_>, ctx: &Self::Ctx, args: &Args<'_>) -> Result;
     /// The one underlying device (iterate_devices, prepare_ioctl).
@@ -89,6 +101,11 @@ unsafe impl Sync for TargetRegistration {}
 
 /// Registers the target type `T` for `module`.
 pub(crate) fn register<T: TargetOps>(module: &'static ThisModule) -> Result<TargetRegistration> {
+    // dm core places the per-bio data right before its 8-aligned
+    // `dm_target_io` / `dm_io`: a size in multiples of 8 keeps it aligned.
+    const {
+        assert!(core::mem::size_of::<T::PerBio>() % 8 == 0 && core::mem::align_of::<T::PerBio>() <= 8);
+    }
     // SAFETY: an all-zero target_type is its empty value (null pointers,
     // `None` callbacks, zero numbers), as C's designated initialisers leave it.
     let mut tt: b::target_type = unsafe { core::mem::zeroed() };
@@ -100,6 +117,7 @@ pub(crate) fn register<T: TargetOps>(module: &'static ThisModule) -> Result<Targ
     tt.ctr = Some(tramp::ctr::<T>);
     tt.dtr = Some(tramp::dtr::<T>);
     tt.map = Some(tramp::map::<T>);
+    tt.end_io = if T::END_IO { Some(tramp::end_io::<T>) } else { None };
     tt.status = Some(tramp::status::<T>);
     tt.message = Some(tramp::message::<T>);
     tt.prepare_ioctl = Some(compat::prepare_ioctl_tramp::<T>);
@@ -178,6 +196,8 @@ impl CtrTarget<'_> {
         ti.num_discard_bios = T::DISCARD_BIOS;
         ti.num_secure_erase_bios = T::SECURE_ERASE_BIOS;
         ti.num_write_zeroes_bios = T::WRITE_ZEROES_BIOS;
+        // The size `map` and `end_io` pass to dm_per_bio_data (dm_tramp.rs).
+        ti.per_io_data_size = core::mem::size_of::<T::PerBio>() as c_uint;
         ti.private = KBox::into_raw(ctx).cast::<c_void>();
     }
 }

@@ -16,6 +16,7 @@
 //! | `kobject.rs` | reference-counted objects with a kobject, and their directories |
 //! | `kset.rs` | a kset with its uevent subsystem, object directories in it |
 //! | `sysfs.rs` | attribute tables and their callbacks |
+//! | `time.rs` | the clock requests are timed with |
 //! | `bench.rs` | benchmark builds only (cfg-gated, never in the shipped dmp.ko) |
 //!
 //! Safe functions here are sound for any caller: the types carry what C
@@ -31,13 +32,14 @@ mod kset;
 mod percpu;
 mod sync;
 mod sysfs;
+mod time;
 
 // Benchmark builds only (Kbuild DMP_ACCOUNTING, DMP_MICROBENCH; scripts/bench):
 // never compiled into the dmp.ko that ships.
 #[cfg(any(dmp_acct_variant, dmp_acct_percpu_each, dmp_microbench))]
 mod bench;
 #[cfg(dmp_microbench)]
-pub(crate) use bench::{now_ns, online_cpus, run_on_each_cpu};
+pub(crate) use bench::{online_cpus, run_on_each_cpu};
 
 pub(crate) use bio::Bio;
 pub(crate) use dm::{
@@ -46,6 +48,7 @@ pub(crate) use dm::{
 };
 pub(crate) use kobject::{wait_for_kobject_releases, KobjDir};
 pub(crate) use percpu::{PerCpuSlots, StatsRef};
+pub(crate) use time::now_ns;
 pub(crate) use sync::{DataGuard, Locked, TableGuard};
 pub(crate) use kset::{Kset, UeventOps, UeventSubsystem};
 pub(crate) use sysfs::{AttrSpec, KsetGroup, SysfsOps, SysfsType};

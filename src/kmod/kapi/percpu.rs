@@ -7,7 +7,7 @@
 use crate::bindings as b;
 #[cfg(not(dmp_acct_variant))]
 use crate::stats::{Counters, NR_SLOTS};
-use crate::stats::Update;
+use crate::stats::{SlotAdd, Update};
 #[cfg(not(dmp_acct_variant))]
 use kernel::ffi::{c_int, c_uint, c_void};
 #[cfg(not(dmp_acct_variant))]
@@ -47,9 +47,22 @@ unsafe impl Send for PerCpuBase {}
 // SAFETY: see `Send`; `add` is safe concurrently on every CPU.
 unsafe impl Sync for PerCpuBase {}
 
-// The helper adds the flush count to its own constant slot.
+// The helpers add the flush count and the in-flight count to their own
+// constant slots; `dmp_slot_add` is `SlotAdd`.
 #[cfg(not(dmp_acct_variant))]
 const _: () = assert!(b::DMP_FLUSH_SLOT as usize == crate::stats::FLUSH_CNT);
+#[cfg(not(dmp_acct_variant))]
+const _: () = assert!(b::DMP_IN_FLIGHT_SLOT as usize == crate::stats::IN_FLIGHT);
+// `SlotAdd` is `#[repr(C)] { slot: usize, value: u64 }` (stats.rs): slot at
+// 0, value at 8, 16 bytes; so must the C struct be.
+#[cfg(not(dmp_acct_variant))]
+const _: () = assert!(
+    core::mem::size_of::<SlotAdd>() == 16
+        && core::mem::align_of::<SlotAdd>() == 8
+        && core::mem::size_of::<b::dmp_slot_add>() == 16
+        && core::mem::offset_of!(b::dmp_slot_add, slot) == 0
+        && core::mem::offset_of!(b::dmp_slot_add, value) == 8
+);
 
 #[cfg(not(any(dmp_acct_variant, dmp_acct_percpu_each)))]
 impl PerCpuBase {
@@ -70,7 +83,54 @@ impl PerCpuBase {
 }
 
 #[cfg(not(dmp_acct_variant))]
+impl PerCpuBase {
+    /// Like [`PerCpuBase::add`] for a request that is timed to its
+    /// completion: also counts it in flight.
+    #[inline]
+    pub(super) fn add_started(self, update: &Update) {
+        let [x, y, flush] = update.adds();
+        // SAFETY: as in `add`; DMP_IN_FLIGHT_SLOT is IN_FLIGHT (asserted
+        // above), below NR_SLOTS.
+        unsafe { b::dmp_percpu_add_bio_start(self.0.as_ptr(), x.slot(), x.value(), y.slot(), y.value(), flush.value()) };
+    }
+
+    /// Adds a list of increments (a completion's) to this CPU's copy.
+    #[inline]
+    pub(super) fn add_slots(self, adds: &[SlotAdd]) {
+        // SAFETY: `self.0` is a live per-CPU array of NR_SLOTS u64; every
+        // `SlotAdd` holds a slot below NR_SLOTS (its fields are private to
+        // stats.rs, which builds them from slot constants and bucket
+        // functions that stay in range), and has `dmp_slot_add`'s layout
+        // (asserted above); the helper reads `adds.len()` of them.
+        unsafe { b::dmp_percpu_add_slots(self.0.as_ptr(), adds.as_ptr().cast(), adds.len()) };
+    }
+}
+
+#[cfg(not(dmp_acct_variant))]
 impl PerCpuSlots {
+    /// Slot `slot` summed over every possible CPU (wrapping).
+    pub(crate) fn sum_slot(&self, slot: usize) -> u64 {
+        if slot >= NR_SLOTS {
+            return 0;
+        }
+        let mut total = 0u64;
+        let mut cpu: c_int = -1;
+        loop {
+            // SAFETY: iterates cpu_possible_mask; returns -1 at the end.
+            cpu = unsafe { b::dmp_next_possible_cpu(cpu) };
+            if cpu < 0 {
+                break;
+            }
+            // SAFETY: `cpu` is a possible CPU and `base` a live per-CPU
+            // array of NR_SLOTS u64; `slot < NR_SLOTS`; one aligned volatile
+            // 64-bit load, as in `sum`.
+            total = total.wrapping_add(unsafe {
+                ptr::read_volatile(b::dmp_per_cpu_ptr(self.base.0.as_ptr(), cpu as c_uint).add(slot))
+            });
+        }
+        total
+    }
+
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: a plain allocation request; the result is checked for NULL.
         let base = unsafe { b::dmp_alloc_percpu_u64(NR_SLOTS) };
@@ -144,6 +204,19 @@ impl<T> StatsRef<T> {
     #[inline]
     pub(crate) fn add(&self, update: &Update) {
         self.base.add(update);
+    }
+
+    /// Adds one bio's increments and counts it in flight, for a request
+    /// whose completion [`StatsRef::add_slots`] will add.
+    #[inline]
+    pub(crate) fn add_started(&self, update: &Update) {
+        self.base.add_started(update);
+    }
+
+    /// Adds a list of increments (a completion's) to this CPU's copy.
+    #[inline]
+    pub(crate) fn add_slots(&self, adds: &[SlotAdd]) {
+        self.base.add_slots(adds);
     }
 
     /// The object reference.

@@ -394,6 +394,15 @@ pub fn complete(started: &Started, now_ns: u64, error: bool, busy_ns: u64) -> Do
     }
 }
 
+/// The increment of the busy time by `ns` (what [`BusyStamp::start`]
+/// returned), for a request's start.
+pub fn busy(ns: u64) -> SlotAdd {
+    SlotAdd {
+        slot: IO_TICKS_NS,
+        value: ns,
+    }
+}
+
 /// The busy time of a device (diskstats field 10, `io_ticks`) with no lock:
 /// one stamp per device, moved by compare-and-swap at most once per
 /// [`BusyStamp::GRANULARITY_NS`], as the block layer's `update_io_ticks`
@@ -401,10 +410,14 @@ pub fn complete(started: &Started, now_ns: u64, error: bool, busy_ns: u64) -> Do
 ///
 /// At a request's start the time since the stamp counts as busy if requests
 /// were in flight; at a completion it always counts. Between two moves of the
-/// stamp nothing is added, and the next move adds the whole interval: an idle
-/// gap shorter than the granularity that falls inside such an interval is
-/// counted as busy, so the busy time errs high by at most one granularity per
-/// idle gap, never low.
+/// stamp nothing is added, and the next move adds or drops the whole
+/// interval, so the busy time is exact to one granularity per change between
+/// idle and busy: an idle gap inside an interval a completion closes counts
+/// as busy, and the busy start of an interval that a request arriving at an
+/// idle device closes does not count. Like the block layer's `io_ticks`
+/// (which does the same per jiffy, 1 to 10 ms), it is exact for a device that
+/// stays busy or idle and approximate for one that changes more often than
+/// the granularity.
 #[derive(Debug, Default)]
 pub struct BusyStamp(core::sync::atomic::AtomicU64);
 
