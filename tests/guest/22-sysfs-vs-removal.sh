@@ -144,7 +144,7 @@ python3 - "$STAT/$d" <<'EOF' || fail "held-open files of a removed device"
 import errno, os, subprocess, sys
 d = sys.argv[1]
 files = sorted(os.listdir(d))
-assert len(files) == 15, files
+assert len(files) == 17, files
 fds = {f: os.open(f"{d}/{f}", os.O_WRONLY if f == "reset" else os.O_RDONLY) for f in files}
 whole = open(f"{d}/summary", "rb").read()
 assert b" reqs: 3\n" in whole, whole
