@@ -237,6 +237,7 @@ mod tests {
             writes: 7,
             write_sectors: 7 * 2,
             discards: Some((1, 2048)),
+            ..DiskStats::default()
         }
     }
 

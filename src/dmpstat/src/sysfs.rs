@@ -8,9 +8,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use dmp_stats::{
-    parse_histogram, parse_summary, parse_u64_line, Counters, StatFile, Summary, DISCARD_BYTES,
-    DISCARD_CNT, FLUSH_CNT, HIST_READ, HIST_WRITE, READ_BYTES, READ_CNT, WRITE_BYTES, WRITE_CNT,
+    parse_histogram, parse_latency, parse_stat, parse_summary, parse_u64_line, Counters, StatFile,
+    Summary, DISCARD_BYTES, DISCARD_CNT, DISCARD_DONE, DISCARD_ERR, DISCARD_NS, FLUSH_CNT,
+    FLUSH_DONE, FLUSH_NS, HIST_READ, HIST_WRITE, IN_FLIGHT, IO_TICKS_NS, LAT_READ, LAT_WRITE,
+    READ_BYTES, READ_CNT, READ_ERR, READ_NS, STAT_FIELDS, WRITE_BYTES, WRITE_CNT, WRITE_ERR,
+    WRITE_NS,
 };
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 
@@ -40,6 +44,182 @@ pub struct DeviceInfo {
     pub underlying: Vec<String>,
 }
 
+/// The fields of dmp's `stat` file that older modules lack (fields 9 and
+/// 21 to 32, see `dmp_stats::stat_fields`), by name.
+///
+/// `in_flight` is a gauge, the others are counters that only grow (until a
+/// reset). The kernel sums its per-CPU counters one CPU after another, so a
+/// request that starts on one CPU and ends on another while the sum is taken
+/// can be seen ended and not started: the in-flight sum may then be
+/// "negative" (wrapped); [`Ext::of_stat`] shows that as 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Ext {
+    /// Requests mapped and not yet completed (field 9).
+    pub in_flight: u64,
+    /// Nanoseconds the device had a request in flight (field 32).
+    pub io_ticks_ns: u64,
+    /// Nanoseconds completed reads took, summed (field 21).
+    pub read_ns: u64,
+    /// Nanoseconds completed writes took (field 22).
+    pub write_ns: u64,
+    /// Nanoseconds completed discards took (field 23).
+    pub discard_ns: u64,
+    /// Nanoseconds completed requests with a preflush took (field 24).
+    pub flush_ns: u64,
+    /// Completed reads (field 25).
+    pub read_done: u64,
+    /// Completed writes (field 26).
+    pub write_done: u64,
+    /// Completed discards (field 27).
+    pub discard_done: u64,
+    /// Completed requests with a preflush (field 28).
+    pub flush_done: u64,
+    /// Reads completed with an error (field 29).
+    pub read_errors: u64,
+    /// Writes completed with an error (field 30).
+    pub write_errors: u64,
+    /// Discards completed with an error (field 31).
+    pub discard_errors: u64,
+}
+
+/// Field `n` (1-based, as documented) of a `stat` line.
+pub fn field(f: &[u64; STAT_FIELDS], n: usize) -> u64 {
+    n.checked_sub(1)
+        .and_then(|i| f.get(i))
+        .copied()
+        .unwrap_or(0)
+}
+
+impl Ext {
+    /// The named fields of a `stat` line; a wrapped ("negative") in-flight sum shows as 0.
+    pub fn of_stat(f: &[u64; STAT_FIELDS]) -> Ext {
+        let at = |n| field(f, n);
+        let in_flight = at(9);
+        Ext {
+            in_flight: if in_flight > i64::MAX as u64 {
+                0
+            } else {
+                in_flight
+            },
+            io_ticks_ns: at(32),
+            read_ns: at(21),
+            write_ns: at(22),
+            discard_ns: at(23),
+            flush_ns: at(24),
+            read_done: at(25),
+            write_done: at(26),
+            discard_done: at(27),
+            flush_done: at(28),
+            read_errors: at(29),
+            write_errors: at(30),
+            discard_errors: at(31),
+        }
+    }
+
+    /// The counters as an array, in field order (in_flight excluded).
+    fn counts(&self) -> [u64; 12] {
+        [
+            self.io_ticks_ns,
+            self.read_ns,
+            self.write_ns,
+            self.discard_ns,
+            self.flush_ns,
+            self.read_done,
+            self.write_done,
+            self.discard_done,
+            self.flush_done,
+            self.read_errors,
+            self.write_errors,
+            self.discard_errors,
+        ]
+    }
+
+    /// True when a counter went down since `prev`: a reset happened in between.
+    pub fn went_down(&self, prev: &Ext) -> bool {
+        self.counts()
+            .iter()
+            .zip(prev.counts().iter())
+            .any(|(n, p)| n < p)
+    }
+
+    /// What the counters grew by since `base` (wrapping); `in_flight` is the current gauge.
+    pub fn since(&self, base: &Ext) -> Ext {
+        Ext {
+            in_flight: self.in_flight,
+            io_ticks_ns: self.io_ticks_ns.wrapping_sub(base.io_ticks_ns),
+            read_ns: self.read_ns.wrapping_sub(base.read_ns),
+            write_ns: self.write_ns.wrapping_sub(base.write_ns),
+            discard_ns: self.discard_ns.wrapping_sub(base.discard_ns),
+            flush_ns: self.flush_ns.wrapping_sub(base.flush_ns),
+            read_done: self.read_done.wrapping_sub(base.read_done),
+            write_done: self.write_done.wrapping_sub(base.write_done),
+            discard_done: self.discard_done.wrapping_sub(base.discard_done),
+            flush_done: self.flush_done.wrapping_sub(base.flush_done),
+            read_errors: self.read_errors.wrapping_sub(base.read_errors),
+            write_errors: self.write_errors.wrapping_sub(base.write_errors),
+            discard_errors: self.discard_errors.wrapping_sub(base.discard_errors),
+        }
+    }
+
+    /// Adds another device's fields (wrapping), e.g. to sum devices.
+    pub fn add(&mut self, o: &Ext) {
+        let sum = |a: u64, b: u64| a.wrapping_add(b);
+        *self = Ext {
+            in_flight: sum(self.in_flight, o.in_flight),
+            io_ticks_ns: sum(self.io_ticks_ns, o.io_ticks_ns),
+            read_ns: sum(self.read_ns, o.read_ns),
+            write_ns: sum(self.write_ns, o.write_ns),
+            discard_ns: sum(self.discard_ns, o.discard_ns),
+            flush_ns: sum(self.flush_ns, o.flush_ns),
+            read_done: sum(self.read_done, o.read_done),
+            write_done: sum(self.write_done, o.write_done),
+            discard_done: sum(self.discard_done, o.discard_done),
+            flush_done: sum(self.flush_done, o.flush_done),
+            read_errors: sum(self.read_errors, o.read_errors),
+            write_errors: sum(self.write_errors, o.write_errors),
+            discard_errors: sum(self.discard_errors, o.discard_errors),
+        };
+    }
+}
+
+/// What [`Sysfs::read_target`] reads besides the counts and bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Parts {
+    /// The request size histogram (`histogram`).
+    pub histogram: bool,
+    /// The latency histogram (`latency`; only when the module has it).
+    pub latency: bool,
+}
+
+/// The counters of one target as read from sysfs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reading {
+    /// Counts and bytes (from `stat`, or the single-value files of an older
+    /// module), the time, completion, error, in-flight and busy slots when
+    /// `stat` exists, and the histograms that were asked for.
+    pub counters: Counters,
+    /// The `stat` line, when the module has that file.
+    pub stat: Option<[u64; STAT_FIELDS]>,
+    /// The latency histogram was read (`counters` holds it).
+    pub has_latency: bool,
+}
+
+impl Reading {
+    /// A reading of counters that are all zero, with the same files as `like`.
+    pub fn zero_like(like: &Reading) -> Reading {
+        Reading {
+            counters: Counters::zero(),
+            stat: like.stat.map(|_| [0; STAT_FIELDS]),
+            has_latency: like.has_latency,
+        }
+    }
+
+    /// dmp's own fields, when the module has the `stat` file.
+    pub fn ext(&self) -> Option<Ext> {
+        self.stat.as_ref().map(Ext::of_stat)
+    }
+}
+
 /// The fields of `/sys/block/dm-N/stat` that dmp's counters correspond to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DiskStats {
@@ -53,6 +233,10 @@ pub struct DiskStats {
     pub write_sectors: u64,
     /// Fields 12 and 14: discard I/Os and sectors (absent before Linux 4.18).
     pub discards: Option<(u64, u64)>,
+    /// Field 9: I/Os in flight.
+    pub in_flight: u64,
+    /// Field 10: milliseconds busy (grows with any I/O, of any kind).
+    pub io_ticks_ms: u64,
 }
 
 impl DiskStats {
@@ -80,6 +264,8 @@ impl DiskStats {
             } else {
                 None
             },
+            in_flight: at(9),
+            io_ticks_ms: at(10),
         })
     }
 
@@ -93,6 +279,38 @@ impl DiskStats {
             (Some((a, b)), Some((c, d))) => Some((a.wrapping_add(c), b.wrapping_add(d))),
             _ => None,
         };
+        self.in_flight = self.in_flight.wrapping_add(o.in_flight);
+        self.io_ticks_ms = self.io_ticks_ms.wrapping_add(o.io_ticks_ms);
+    }
+}
+
+/// Fills the count, byte, time, completion, error, in-flight and busy slots
+/// of `c` from a `stat` line (the fields of `dmp_stats::stat_fields`).
+/// The read and write completions live in the latency histogram's slots,
+/// which this leaves alone: take them from [`Ext`].
+pub fn fill_from_stat(c: &mut Counters, f: &[u64; STAT_FIELDS]) {
+    let at = |n| field(f, n);
+    for (slot, n) in [
+        (READ_CNT, 1),
+        (READ_BYTES, 18),
+        (WRITE_CNT, 5),
+        (WRITE_BYTES, 19),
+        (DISCARD_CNT, 12),
+        (DISCARD_BYTES, 20),
+        (FLUSH_CNT, 16),
+        (READ_NS, 21),
+        (WRITE_NS, 22),
+        (DISCARD_NS, 23),
+        (FLUSH_NS, 24),
+        (DISCARD_DONE, 27),
+        (FLUSH_DONE, 28),
+        (READ_ERR, 29),
+        (WRITE_ERR, 30),
+        (DISCARD_ERR, 31),
+        (IN_FLIGHT, 9),
+        (IO_TICKS_NS, 32),
+    ] {
+        c.slots[slot] = at(n);
     }
 }
 
@@ -183,11 +401,30 @@ impl Sysfs {
         })
     }
 
-    /// Reads the counters of a target from its statistics files.
-    ///
-    /// Each file is read separately: under load the files of one snapshot come
-    /// from slightly different instants.
+    /// Reads the counters of a target with its request size histogram (see
+    /// [`Sysfs::read_target`]).
     pub fn read_counters(&self, t: &Target) -> Result<Counters> {
+        Ok(self
+            .read_target(
+                t,
+                Parts {
+                    histogram: true,
+                    latency: false,
+                },
+            )?
+            .counters)
+    }
+
+    /// Reads the counters of a target.
+    ///
+    /// From the `stat` file when the module has it: one line written from one
+    /// snapshot, so its counts, bytes, times, completions, errors, in-flight
+    /// and busy time agree with each other. From a module without it, from
+    /// the single-value files, each read separately (under load they come
+    /// from slightly different instants). The histograms asked for in
+    /// `parts` are separate files, read after that (a module without
+    /// `latency` has no latency histogram: `has_latency` stays false).
+    pub fn read_target(&self, t: &Target, parts: Parts) -> Result<Reading> {
         let dir = self.target_dir(t);
         if !dir.is_dir() {
             self.ensure_loaded()?;
@@ -200,6 +437,61 @@ impl Sysfs {
             });
         }
         let mut c = Counters::zero();
+        let path = dir.join(StatFile::Stat.name());
+        let stat = match fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|_| Error::Parse {
+                    path: path.clone(),
+                    detail: "not UTF-8 text".into(),
+                })?;
+                let f = parse_stat(&text).map_err(|e| Error::Parse {
+                    path,
+                    detail: e.to_string(),
+                })?;
+                fill_from_stat(&mut c, &f);
+                Some(f)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.read_singles(&dir, &mut c)?;
+                None
+            }
+            Err(e) => return Err(Error::io(path, e, false)),
+        };
+        if parts.histogram {
+            let path = dir.join(StatFile::Histogram.name());
+            let text = self.read(&path)?;
+            let hist = parse_histogram(&text).map_err(|e| Error::Parse {
+                path,
+                detail: e.to_string(),
+            })?;
+            for (i, (r, w)) in hist.iter().enumerate() {
+                c.slots[HIST_READ + i] = *r;
+                c.slots[HIST_WRITE + i] = *w;
+            }
+        }
+        let mut has_latency = false;
+        if parts.latency && stat.is_some() {
+            let path = dir.join(StatFile::Latency.name());
+            let text = self.read(&path)?;
+            let lat = parse_latency(&text).map_err(|e| Error::Parse {
+                path,
+                detail: e.to_string(),
+            })?;
+            for (i, (r, w)) in lat.iter().enumerate() {
+                c.slots[LAT_READ + i] = *r;
+                c.slots[LAT_WRITE + i] = *w;
+            }
+            has_latency = true;
+        }
+        Ok(Reading {
+            counters: c,
+            stat,
+            has_latency,
+        })
+    }
+
+    /// The single-value files of a module without `stat`.
+    fn read_singles(&self, dir: &Path, c: &mut Counters) -> Result<()> {
         let singles = [
             (StatFile::ReadCnt, READ_CNT),
             (StatFile::ReadBytes, READ_BYTES),
@@ -217,17 +509,7 @@ impl Sysfs {
                 detail: e.to_string(),
             })?;
         }
-        let path = dir.join(StatFile::Histogram.name());
-        let text = self.read(&path)?;
-        let hist = parse_histogram(&text).map_err(|e| Error::Parse {
-            path,
-            detail: e.to_string(),
-        })?;
-        for (i, (r, w)) in hist.iter().enumerate() {
-            c.slots[HIST_READ + i] = *r;
-            c.slots[HIST_WRITE + i] = *w;
-        }
-        Ok(c)
+        Ok(())
     }
 
     /// Reads `ROOT/module/dmp/stat/volumes`, the legacy aggregate summary.
@@ -389,6 +671,8 @@ mod tests {
                 writes: 7,
                 write_sectors: 56,
                 discards: Some((2, 16)),
+                in_flight: 0,
+                io_ticks_ms: 20,
             }
         );
         // 11 fields (before 4.18): no discards.
@@ -408,13 +692,118 @@ mod tests {
             writes: 3,
             write_sectors: 4,
             discards: Some((5, 6)),
+            in_flight: 1,
+            io_ticks_ms: 7,
         };
         a.add(&a.clone());
         assert_eq!(
-            (a.reads, a.write_sectors, a.discards),
-            (2, 8, Some((10, 12)))
+            (
+                a.reads,
+                a.write_sectors,
+                a.discards,
+                a.in_flight,
+                a.io_ticks_ms
+            ),
+            (2, 8, Some((10, 12)), 2, 14)
         );
         a.add(&DiskStats::default());
         assert_eq!(a.discards, None);
+    }
+
+    /// Counters after some requests were mapped and most completed.
+    fn busy_counters() -> Counters {
+        use dmp_stats::{account, complete, IoKind, Started};
+        let mut c = Counters::zero();
+        let ops = [
+            (IoKind::Read, 4096, false, 5_000, false),
+            (IoKind::Read, 8192, false, 2_000_000, true),
+            (IoKind::Write, 65536, false, 30_000, false),
+            (IoKind::Write, 0, true, 7_000_000, false),
+            (IoKind::Discard, 1 << 20, false, 1_500_000_000, true),
+        ];
+        for (kind, bytes, flush, ns, err) in ops {
+            account(kind, bytes, flush).apply(&mut c.slots);
+            c.slots[IN_FLIGHT] = c.slots[IN_FLIGHT].wrapping_add(1);
+            complete(&Started::new(kind, flush, 100), 100 + ns, err, ns).apply(&mut c.slots);
+        }
+        // One read still in flight.
+        account(IoKind::Read, 512, false).apply(&mut c.slots);
+        c.slots[IN_FLIGHT] = c.slots[IN_FLIGHT].wrapping_add(1);
+        c
+    }
+
+    #[test]
+    fn stat_line_fills_counters_and_ext() {
+        let c = busy_counters();
+        let mut text = String::new();
+        dmp_stats::write_stat(&c, &mut text).expect("format");
+        let f = parse_stat(&text).expect("parse");
+        let mut got = Counters::zero();
+        fill_from_stat(&mut got, &f);
+        for slot in [
+            READ_CNT,
+            READ_BYTES,
+            WRITE_CNT,
+            WRITE_BYTES,
+            DISCARD_CNT,
+            DISCARD_BYTES,
+            FLUSH_CNT,
+        ] {
+            assert_eq!(got.slots[slot], c.slots[slot], "slot {slot}");
+        }
+        assert_eq!(got.read_ns(), c.read_ns());
+        assert_eq!(got.io_ticks_ns(), c.io_ticks_ns());
+        let e = Ext::of_stat(&f);
+        assert_eq!(
+            e,
+            Ext {
+                in_flight: 1,
+                io_ticks_ns: c.io_ticks_ns(),
+                read_ns: 2_005_000,
+                write_ns: 7_030_000,
+                discard_ns: 1_500_000_000,
+                flush_ns: 7_000_000,
+                read_done: 2,
+                write_done: 2,
+                discard_done: 1,
+                flush_done: 1,
+                read_errors: 1,
+                write_errors: 0,
+                discard_errors: 1,
+            }
+        );
+        assert_eq!(c.read_cnt(), 3);
+    }
+
+    #[test]
+    fn wrapped_in_flight_shows_as_zero() {
+        let mut f = [0u64; STAT_FIELDS];
+        f[8] = u64::MAX; // field 9: one more completion than starts seen
+        assert_eq!(Ext::of_stat(&f).in_flight, 0);
+        f[8] = 3;
+        assert_eq!(Ext::of_stat(&f).in_flight, 3);
+    }
+
+    #[test]
+    fn ext_since_keeps_the_gauge_and_detects_resets() {
+        let a = Ext {
+            in_flight: 4,
+            read_done: 10,
+            io_ticks_ns: 100,
+            ..Ext::default()
+        };
+        let b = Ext {
+            in_flight: 1,
+            read_done: 15,
+            io_ticks_ns: 160,
+            ..Ext::default()
+        };
+        let d = b.since(&a);
+        assert_eq!((d.in_flight, d.read_done, d.io_ticks_ns), (1, 5, 60));
+        assert!(!b.went_down(&a));
+        assert!(a.went_down(&b));
+        let mut s = a;
+        s.add(&b);
+        assert_eq!((s.in_flight, s.read_done), (5, 25));
     }
 }

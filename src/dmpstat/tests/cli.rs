@@ -48,6 +48,26 @@ dmp2   dm-2      loop1          10   512      22  59578         3        2
 }
 
 #[test]
+fn list_reads_the_stat_file_and_falls_back_to_the_single_files() {
+    let (t, _, _) = two_devices();
+    let before = stdout(&t.run(&[]));
+    // The stat file is what is read: a different read count there shows.
+    let mut c = counters(10, 512, 20, 65536, 3, 2);
+    c.slots[dmp_stats::READ_CNT] = 11;
+    let mut line = String::new();
+    dmp_stats::write_stat(&c, &mut line).expect("format");
+    common::write(&t.stat().join("dm-2/stat"), &line);
+    let out = stdout(&t.run(&["dmp2"]));
+    let reads = out.lines().nth(1).and_then(|l| l.split_whitespace().nth(3));
+    assert_eq!(reads, Some("11"), "{out}");
+    // Without stat and latency (an older module), the single-value files give the same table.
+    t.make_old(2);
+    let o = t.run(&[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), before);
+}
+
+#[test]
 fn list_restricted_by_name_kernel_name_and_dev_paths() {
     let (t, _, _) = two_devices();
     for arg in ["dmp2", "dm-2", "/dev/mapper/dmp2", "/dev/dm-2"] {
@@ -198,6 +218,16 @@ fn usage_errors_exit_2() {
 #[test]
 fn malformed_sysfs_content_exits_5_naming_the_file() {
     let (t, _, _) = two_devices();
+    fs::write(t.stat().join("dm-1/stat"), "12 \n").expect("write");
+    let o = t.run(&["dmp1"]);
+    assert_eq!(code(&o), 5);
+    let e = stderr(&o);
+    assert!(
+        e.contains("dm-1/stat") && e.contains("unexpected content"),
+        "{e}"
+    );
+    // A module without `stat`: the single-value files are read instead.
+    t.make_old(1);
     fs::write(t.stat().join("dm-1/read_cnt"), "12 \n").expect("write");
     let o = t.run(&["dmp1"]);
     assert_eq!(code(&o), 5);
@@ -245,7 +275,7 @@ fn set_mode(p: &std::path::Path, mode: u32) {
 fn permission_denied_exits_4_with_the_udev_hint() {
     let (t, _, _) = two_devices();
     // The module's modes: statistics 0400, reset 0200, owned by root.
-    set_mode(&t.stat().join("dm-1/read_cnt"), 0o400);
+    set_mode(&t.stat().join("dm-1/stat"), 0o400);
     set_mode(&t.stat().join("dm-1/reset"), 0o200);
     let Some(o) = run_unprivileged(&t, &["dmp1"]) else {
         eprintln!("skipped: running as root without setpriv");
@@ -253,13 +283,13 @@ fn permission_denied_exits_4_with_the_udev_hint() {
     };
     if code(&o) == 0 {
         // Our own files when not root: make them unreadable for real.
-        set_mode(&t.stat().join("dm-1/read_cnt"), 0o000);
+        set_mode(&t.stat().join("dm-1/stat"), 0o000);
     }
     let o = run_unprivileged(&t, &["dmp1"]).expect("ran before");
     assert_eq!(code(&o), 4, "{}", stderr(&o));
     let e = stderr(&o);
     assert!(e.contains("permission denied reading"), "{e}");
-    assert!(e.contains("dm-1/read_cnt"), "{e}");
+    assert!(e.contains("dm-1/stat"), "{e}");
     assert!(e.contains("udev rule"), "{e}");
     set_mode(&t.stat().join("dm-1/reset"), 0o000);
     let o = run_unprivileged(&t, &["reset", "dmp1"]).expect("ran before");

@@ -6,15 +6,39 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dmp_stats::{account, write_summary, Counters, IoKind, StatFile};
+use dmp_stats::{account, complete, write_summary, Counters, IoKind, Started, StatFile};
 
 /// A temporary directory holding `sys/`.
 pub struct Tree {
     pub dir: tempfile::TempDir,
 }
 
+/// Latency the fake requests of [`counters`] take: reads 150 µs, writes
+/// 2 ms, discards 40 ms, empty flushes 5 ms.
+pub fn latency_ns(kind: IoKind, flush: bool) -> u64 {
+    match (kind, flush) {
+        (IoKind::Write, true) => 5_000_000,
+        (IoKind::Read, _) => 150_000,
+        (IoKind::Write, _) => 2_000_000,
+        (IoKind::Discard, _) => 40_000_000,
+        (IoKind::Other, _) => 0,
+    }
+}
+
+/// One request mapped and completed, as the module counts it (busy time:
+/// its latency).
+pub fn io(c: &mut Counters, kind: IoKind, bytes: u64, flush: bool) {
+    account(kind, bytes, flush).apply(&mut c.slots);
+    let ns = latency_ns(kind, flush);
+    // The module adds 1 to the in-flight gauge at map (the per-CPU array
+    // holds it; `account` leaves it to the caller) and `complete` takes it off.
+    c.slots[dmp_stats::IN_FLIGHT] = c.slots[dmp_stats::IN_FLIGHT].wrapping_add(1);
+    complete(&Started::new(kind, flush, 1_000), 1_000 + ns, false, ns).apply(&mut c.slots);
+}
+
 /// Counters after `reads` reads of `rsize` bytes, `writes` writes of `wsize`
-/// bytes, `discards` discards of 1 MiB and `flushes` empty flushes.
+/// bytes, `discards` discards of 1 MiB and `flushes` empty flushes, every
+/// one completed (see [`latency_ns`]).
 pub fn counters(
     reads: u64,
     rsize: u64,
@@ -25,16 +49,16 @@ pub fn counters(
 ) -> Counters {
     let mut c = Counters::zero();
     for _ in 0..reads {
-        account(IoKind::Read, rsize, false).apply(&mut c.slots);
+        io(&mut c, IoKind::Read, rsize, false);
     }
     for _ in 0..writes {
-        account(IoKind::Write, wsize, false).apply(&mut c.slots);
+        io(&mut c, IoKind::Write, wsize, false);
     }
     for _ in 0..discards {
-        account(IoKind::Discard, 1 << 20, false).apply(&mut c.slots);
+        io(&mut c, IoKind::Discard, 1 << 20, false);
     }
     for _ in 0..flushes {
-        account(IoKind::Write, 0, true).apply(&mut c.slots);
+        io(&mut c, IoKind::Write, 0, true);
     }
     c
 }
@@ -63,14 +87,20 @@ pub fn diskstats_of(c: &Counters) -> String {
     )
 }
 
-fn write(path: &Path, text: &str) {
+/// Writes a file of the tree atomically (a temporary file renamed over it),
+/// so that dmpstat running meanwhile never reads a half-written file.
+pub fn write(path: &Path, text: &str) {
     if let Some(p) = path.parent() {
         fs::create_dir_all(p).expect("mkdir");
     }
-    fs::write(path, text).expect("write");
+    let tmp = path.with_extension("tmp~");
+    fs::write(&tmp, text).expect("write");
+    fs::rename(&tmp, path).expect("rename");
 }
 
-fn write_stat_files(dir: &Path, c: &Counters) {
+/// Writes every statistics file of `StatFile::ALL` (`stat` and `latency`
+/// included) for `c` into `dir`.
+pub fn write_stat_files(dir: &Path, c: &Counters) {
     for f in StatFile::ALL {
         let mut s = String::new();
         f.render(c, &mut s).expect("render");
@@ -122,6 +152,21 @@ impl Tree {
             write(&dir.join("reset"), "");
         }
         self.add_block(n, name, slaves, disk);
+    }
+
+    /// Makes dm-`n` look like a device of a module older than the `stat`
+    /// file: removes `stat` and `latency`.
+    pub fn make_old(&self, n: u32) {
+        let dir = self.stat().join(format!("dm-{n}"));
+        for f in ["stat", "latency"] {
+            let _ = fs::remove_file(dir.join(f));
+        }
+    }
+
+    /// Rewrites /sys/block/dm-`n`/stat to match `disk` (atomically).
+    pub fn set_diskstats(&self, n: u32, disk: &Counters) {
+        let b = self.sys().join("block").join(format!("dm-{n}"));
+        write(&b.join("stat"), &diskstats_of(disk));
     }
 
     /// Adds a device-mapper device that is not a dmp device.
