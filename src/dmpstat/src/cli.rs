@@ -49,8 +49,22 @@ pub enum Command {
     /// Print rates per interval, iostat-style.
     #[command(after_help = EXIT_CODES_HELP)]
     Watch(WatchArgs),
-    /// Compare dmp's counters with /sys/block/dm-N/stat; exit 1 when they differ.
-    #[command(after_help = EXIT_CODES_HELP)]
+    /// Compare dmp's counters with /sys/block/dm-N/stat (exact when idle,
+    /// bounded under load); exit 1 when they differ.
+    #[command(
+        after_help = EXIT_CODES_HELP,
+        long_about = "Compare dmp's counters with /sys/block/dm-N/stat; exit 1 when they differ.\n\n\
+            The block layer counts a request when it ends, dmp when it maps it, so under load \
+            they cannot be equal at one instant. check reads /sys/block/dm-N/stat, then dmp's \
+            stat file (one snapshot), then /sys/block/dm-N/stat again (re-read for about a \
+            second until it has caught up), and requires each dmp counter to lie between the \
+            two readings: 'within bounds'. When nothing changed between them (idle) it requires \
+            equality: 'equal'. all_devs is checked the same way against the sum over the \
+            devices, and against the devices' own counters read between two readings of \
+            all_devs. Inside one stat snapshot, the fields derived from others must match \
+            exactly, and on an idle device nothing may be in flight and every counted read, \
+            write and discard must have completed."
+    )]
     Check(CheckArgs),
     /// Zero the counters of some devices, or every counter with --all.
     #[command(after_help = EXIT_CODES_HELP)]

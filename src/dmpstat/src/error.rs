@@ -4,7 +4,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-/// Exit code: success (and `check`: every compared counter is equal).
+/// Exit code: success (and `check`: every compared counter is equal, or
+/// within its bounds on a busy device).
 pub const EXIT_OK: i32 = 0;
 /// Exit code: `check` found counters that differ.
 pub const EXIT_DIFFERS: i32 = 1;
@@ -21,7 +22,7 @@ pub const EXIT_FAILURE: i32 = 5;
 /// Text for `--help` and the man page: the exit codes.
 pub const EXIT_CODES_HELP: &str = "\
 Exit status:
-  0  success; for check: every compared counter is equal
+  0  success; for check: every compared counter is equal (idle) or within bounds (busy)
   1  check: counters differ
   2  usage error (unknown flag, bad value, missing argument)
   3  dmp module not loaded, device not found or not a dmp device, no dmp device

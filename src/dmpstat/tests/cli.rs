@@ -330,7 +330,7 @@ fn check_reports_differences() {
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
     assert!(out.starts_with(
-        "dm-1 (dmp1): DIFFERENT\n  read_cnt: dmp 176, block layer 180 (field 1 of /sys/block/dm-1/stat), difference -4\n  read_bytes: dmp 720896, block layer 737280 (field 3 x 512 of /sys/block/dm-1/stat), difference -16384\ndm-2 (dmp2): equal\nall_devs: DIFFERENT\n  read_cnt: dmp 186, block layer 190 (field 1 of the sum of /sys/block/dm-N/stat over 2 dmp devices), difference -4\n"
+        "dm-1 (dmp1): DIFFERENT\n  read_cnt: dmp 176, block layer 180 (field 1 of /sys/block/dm-1/stat), difference -4\n  read_bytes: dmp 720896, block layer 737280 (field 3 x 512 of /sys/block/dm-1/stat), difference -16384\n  read_done: dmp 176, block layer 180 (field 1 of /sys/block/dm-1/stat), difference -4\ndm-2 (dmp2): equal\nall_devs: DIFFERENT\n  read_cnt: dmp 186, block layer 190 (field 1 of the sum of /sys/block/dm-N/stat over 2 dmp devices), difference -4\n"
     ), "{out}");
     assert!(out.contains("were reset"), "explains resets: {out}");
     let o = t.run(&["check", "dmp2"]);
@@ -340,24 +340,24 @@ fn check_reports_differences() {
 #[test]
 fn check_each_compared_field() {
     let (t, a, _) = two_devices();
-    let cases: [(&str, Counters); 5] = [
-        ("write_cnt", counters(0, 0, 1, 0, 0, 0)),
-        ("write_bytes", {
+    let cases: [(&[&str], Counters); 5] = [
+        (&["write_cnt", "write_done"], counters(0, 0, 1, 0, 0, 0)),
+        (&["write_bytes"], {
             let mut c = Counters::zero();
             c.slots[dmp_stats::WRITE_BYTES] = 512;
             c
         }),
-        ("discard_cnt", {
+        (&["discard_cnt", "discard_done"], {
             let mut c = Counters::zero();
             c.slots[dmp_stats::DISCARD_CNT] = 1;
             c
         }),
-        ("discard_bytes", {
+        (&["discard_bytes"], {
             let mut c = Counters::zero();
             c.slots[dmp_stats::DISCARD_BYTES] = 512;
             c
         }),
-        ("read_bytes", {
+        (&["read_bytes"], {
             let mut c = Counters::zero();
             c.slots[dmp_stats::READ_BYTES] = 1024;
             c
@@ -368,7 +368,7 @@ fn check_each_compared_field() {
         disk.merge(&extra);
         t.add_dmp(1, "dmp1", &["dm-0"], &a, &disk);
         let o = t.run(&["check", "dmp1"]);
-        assert_eq!(code(&o), 1, "{what}");
+        assert_eq!(code(&o), 1, "{what:?}");
         let out = stdout(&o);
         let listed: Vec<&str> = out
             .lines()
@@ -376,7 +376,7 @@ fn check_each_compared_field() {
             .filter_map(|l| l.split(':').next())
             .filter(|w| !w.contains(' '))
             .collect();
-        assert_eq!(listed, [what], "{out}");
+        assert_eq!(listed, what, "{out}");
     }
 }
 
@@ -408,6 +408,162 @@ fn check_aggregate_against_the_sum_and_volumes() {
         "{}",
         stdout(&o)
     );
+}
+
+/// Serves `path` as a FIFO: the first reader gets `first`, every later one
+/// `then`, until the returned flag is set. This makes the block layer's
+/// file change between dmpstat's reads before and after dmp's snapshot, as
+/// it does under load, deterministically.
+fn serve_fifo(
+    path: &std::path::Path,
+    first: String,
+    then: String,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<u32>,
+) {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::atomic::Ordering;
+    fs::remove_file(path).expect("rm");
+    let st = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(st.success());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let path = path.to_path_buf();
+    let h = std::thread::spawn(move || {
+        let mut served = 0u32;
+        while !flag.load(Ordering::SeqCst) {
+            // O_NONBLOCK: fails (ENXIO) until a reader has the FIFO open.
+            match fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(0o4000)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    let text = if served == 0 { &first } else { &then };
+                    f.write_all(text.as_bytes()).expect("write fifo");
+                    drop(f);
+                    served += 1;
+                    // Let that reader close before the next one is served.
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+        served
+    });
+    (stop, h)
+}
+
+/// `dmpstat check dmp1` with the block layer's dm-1/stat read as `d1`
+/// first and as `d2` afterwards; returns the output and how often the file
+/// was read.
+fn check_busy(d1: &Counters, d2: &Counters) -> (std::process::Output, u32) {
+    let (t, _, _) = two_devices();
+    let path = t.sys().join("block/dm-1/stat");
+    let (stop, h) = serve_fifo(&path, common::diskstats_of(d1), common::diskstats_of(d2));
+    let o = t.run(&["check", "dmp1"]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    (o, h.join().expect("fifo thread"))
+}
+
+#[test]
+fn check_busy_device_within_bounds() {
+    // dmp counted 176 reads and 7 writes; the block layer had ended 170
+    // reads and 5 writes before dmp's snapshot and all of them after.
+    let a = counters(176, 4096, 7, 1024, 0, 0);
+    let (o, served) = check_busy(&counters(170, 4096, 5, 1024, 0, 0), &a);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("dm-1 (dmp1): {}\n", dmpstat::check::BOUNDED)
+    );
+    assert_eq!(served, 2, "read once before and once after");
+}
+
+#[test]
+fn check_busy_device_waits_for_the_block_layer() {
+    // After dmp's snapshot the block layer still lags (173 < 176) on the
+    // first re-read... and on every later one: DIFFERENT, said as a range.
+    let a = counters(176, 4096, 7, 1024, 0, 0);
+    let (o, served) = check_busy(
+        &counters(170, 4096, 7, 1024, 0, 0),
+        &counters(173, 4096, 7, 1024, 0, 0),
+    );
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("dm-1 (dmp1): DIFFERENT\n  read_cnt: dmp 176, block layer 170 before and 173 after (field 1 of /sys/block/dm-1/stat), outside by +3\n"), "{out}");
+    assert_eq!(
+        served,
+        1 + 1 + dmpstat::check::SETTLE_TRIES,
+        "re-read until the bound"
+    );
+    // dmp counted fewer than the block layer had already ended before: outside below.
+    let (o, _) = check_busy(
+        &counters(180, 4096, 7, 1024, 0, 0),
+        &counters(190, 4096, 7, 1024, 0, 0),
+    );
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains("  read_cnt: dmp 176, block layer 180 before and 190 after (field 1 of /sys/block/dm-1/stat), outside by -4\n"), "{}", stdout(&o));
+    let _ = a;
+}
+
+#[test]
+fn check_idle_device_still_exact() {
+    // The same reading before and after: exact, a difference of one is reported.
+    let (o, served) = check_busy(
+        &counters(175, 4096, 7, 1024, 0, 0),
+        &counters(175, 4096, 7, 1024, 0, 0),
+    );
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("  read_cnt: dmp 176, block layer 175 (field 1 of /sys/block/dm-1/stat), difference +1\n"), "{}", stdout(&o));
+    assert!(served > 2);
+}
+
+#[test]
+fn check_internal_fields_of_the_stat_file() {
+    let (t, a, _) = two_devices();
+    let mut f = dmp_stats::stat_fields(&a);
+    f[3] += 1; // field 4, read ms, no longer field 21 / 10^6
+    let line: Vec<String> = f.iter().map(u64::to_string).collect();
+    common::write(
+        &t.stat().join("dm-1/stat"),
+        &format!("{}\n", line.join(" ")),
+    );
+    let o = t.run(&["check", "dmp1"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("  read ms: field 4 27, field 21 / 10^6 26 (fields of "),
+        "{}",
+        stdout(&o)
+    );
+    // An idle device with a request still counted in flight.
+    let mut f = dmp_stats::stat_fields(&a);
+    f[8] = 1;
+    let line: Vec<String> = f.iter().map(u64::to_string).collect();
+    common::write(
+        &t.stat().join("dm-1/stat"),
+        &format!("{}\n", line.join(" ")),
+    );
+    let o = t.run(&["check", "dmp1"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("  in flight when idle: field 9 1, idle device 0"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_aggregate_against_the_devices_sum() {
+    let (t, a, b) = two_devices();
+    // dm-2's dmp counters were reset: the devices no longer sum to all_devs.
+    t.add_dmp(2, "dmp2", &["loop1"], &Counters::zero(), &b);
+    let o = t.run(&["check", "all_devs"]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("  read_cnt: devices 176, all_devs 186 (the sum of the dmp devices' counters against all_devs read before and after them), difference -10\n"), "{}", stdout(&o));
+    let _ = a;
 }
 
 #[test]
