@@ -75,6 +75,15 @@ pub enum Command {
     /// Draw the request size histogram of a device.
     #[command(after_help = EXIT_CODES_HELP)]
     Histogram(HistogramArgs),
+    /// Draw the latency histogram of a device (completed reads and writes).
+    #[command(
+        after_help = EXIT_CODES_HELP,
+        long_about = "Draw the latency histogram of a device: how long completed reads and \
+            writes took from dmp's map to their completion, in power-of-two buckets labelled \
+            by their lower bound (<1us, 1us, 2us, ... 524288us, >=1s). Needs a dmp module \
+            with the latency file."
+    )]
+    Latency(LatencyArgs),
 }
 
 /// Arguments of `list`.
@@ -140,6 +149,20 @@ pub struct HistogramArgs {
     /// Characters of the longest bar.
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub width: u16,
+    /// The device (or all_devs).
+    #[arg(value_name = "DEVICE")]
+    pub device: String,
+}
+
+/// Arguments of `latency`.
+#[derive(Debug, Args)]
+pub struct LatencyArgs {
+    /// Characters of the longest bar.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub width: u16,
+    /// Print the buckets as JSON (label, upper_ns, reads, writes) instead of bars.
+    #[arg(long)]
+    pub json: bool,
     /// The device (or all_devs).
     #[arg(value_name = "DEVICE")]
     pub device: String,

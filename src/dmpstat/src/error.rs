@@ -90,6 +90,13 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// A file that a module older than the feature asked for lacks.
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// What needs it.
+        what: &'static str,
+    },
     /// Writing the report failed (other than a closed pipe).
     Output(io::Error),
 }
@@ -105,7 +112,9 @@ impl Error {
             | Error::NotDmp { .. } => EXIT_NOT_FOUND,
             Error::AggregateNotAllowed { .. } => EXIT_USAGE,
             Error::Permission { .. } => EXIT_PERMISSION,
-            Error::Io { .. } | Error::Parse { .. } | Error::Output(_) => EXIT_FAILURE,
+            Error::Io { .. } | Error::Parse { .. } | Error::Missing { .. } | Error::Output(_) => {
+                EXIT_FAILURE
+            }
         }
     }
 
@@ -163,6 +172,11 @@ impl fmt::Display for Error {
                 "{}: unexpected content ({}); is the dmp module of the same version as dmpstat?",
                 path.display(),
                 detail
+            ),
+            Error::Missing { path, what } => write!(
+                f,
+                "{}: no such file; {what} needs a dmp module that has the stat and latency files",
+                path.display()
             ),
             Error::Output(e) => write!(f, "cannot write the output: {e}"),
         }

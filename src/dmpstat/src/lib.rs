@@ -126,8 +126,12 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
         Command::Prometheus(a) => {
             let mut devices = Vec::new();
             for k in sys.list_devices()? {
-                let c = sys.read_counters(&Target::Device(k.clone()))?;
-                devices.push((sys.device_info(&k), c));
+                let parts = sysfs::Parts {
+                    histogram: true,
+                    latency: true,
+                };
+                let r = sys.read_target(&Target::Device(k.clone()), parts)?;
+                devices.push((sys.device_info(&k), r));
             }
             let text = prom::render(&devices);
             match a.output {
@@ -144,6 +148,42 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
                 Target::Aggregate => sysfs::AGGREGATE.to_string(),
             };
             emit(out, &hist::render(&title, &c, usize::from(a.width)))?;
+            Ok(EXIT_OK)
+        }
+        Command::Latency(a) => {
+            let t = sys.resolve(&a.device)?;
+            let parts = sysfs::Parts {
+                histogram: false,
+                latency: true,
+            };
+            let r = sys.read_target(&t, parts)?;
+            if !r.has_latency {
+                return Err(Error::Missing {
+                    path: sys.target_dir(&t).join(dmp_stats::StatFile::Latency.name()),
+                    what: "dmpstat latency",
+                });
+            }
+            let (name, device) = match &t {
+                Target::Device(k) => (sys.device_info(k).name, k.clone()),
+                Target::Aggregate => ("(all)".to_string(), sysfs::AGGREGATE.to_string()),
+            };
+            let text = if a.json {
+                let j = hist::LatencyJson {
+                    name,
+                    device,
+                    buckets: hist::lat_buckets(&r.counters),
+                };
+                let mut s = serde_json::to_string_pretty(&j).map_err(error::json_error)?;
+                s.push('\n');
+                s
+            } else {
+                let title = match &t {
+                    Target::Device(_) => format!("{device} ({name})"),
+                    Target::Aggregate => device,
+                };
+                hist::render_latency(&title, &r.counters, usize::from(a.width))
+            };
+            emit(out, &text)?;
             Ok(EXIT_OK)
         }
     }

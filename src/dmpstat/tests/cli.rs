@@ -154,6 +154,7 @@ fn module_not_loaded() {
         &["prometheus"],
         &["reset", "--all"],
         &["histogram", "x"],
+        &["latency", "x"],
     ] {
         let o = t.run(args);
         assert_eq!(code(&o), 3, "{args:?}");
@@ -206,6 +207,8 @@ fn usage_errors_exit_2() {
         &["reset", "--all", "dmp1"],
         &["reset", "all_devs"],
         &["histogram"],
+        &["latency"],
+        &["latency", "--width", "0", "dmp1"],
         &["--json", "watch"],
         &["check", "--json"],
     ] {
@@ -696,6 +699,94 @@ fn histogram_bars() {
     let o = t.run(&["histogram", "all_devs"]);
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).starts_with("all_devs: request sizes\n"));
+}
+
+// ------------------------------------------------------------------ latency
+
+#[test]
+fn latency_bars_and_json() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["latency", "--width", "20", "dmp1"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "dm-1 (dmp1): latency of completed requests");
+    assert_eq!(lines[2], "latency    reads");
+    // 176 reads of 150 µs (bucket 128us), 7 writes of 2 ms (bucket 1024us: [1024, 2048) µs).
+    assert!(
+        lines.contains(&"128us        176  ####################"),
+        "{out}"
+    );
+    let w = lines
+        .iter()
+        .position(|l| l.ends_with("writes"))
+        .expect("writes");
+    assert!(lines[w..].contains(&"1024us         7  #"), "{out}");
+    assert!(lines[w..].contains(&"128us          0"), "{out}");
+    assert_eq!(lines.len(), 1 + 2 * 24);
+
+    let o = t.run(&["latency", "--json", "all_devs"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["device"], "all_devs");
+    let b = v["buckets"].as_array().expect("buckets");
+    assert_eq!(b.len(), 22);
+    assert_eq!(
+        b[8],
+        serde_json::json!({"label": "128us", "upper_ns": 256000, "reads": 186, "writes": 0})
+    );
+    assert_eq!(b[21]["upper_ns"], serde_json::Value::Null);
+}
+
+#[test]
+fn latency_needs_the_latency_file() {
+    let (t, _, _) = two_devices();
+    t.make_old(1);
+    let o = t.run(&["latency", "dmp1"]);
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("dm-1/latency: no such file"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+    let o = t.run(&["latency", "nosuch"]);
+    assert_eq!(code(&o), 3);
+}
+
+#[test]
+fn prometheus_latency_histograms_parse() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["prometheus"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let (samples, types) = dmpstat::prom::parse(&out).expect("valid text format");
+    // Size and latency histograms, reads and writes, two devices.
+    assert_eq!(dmpstat::prom::check_histograms(&samples, &types), Ok(8));
+    for line in [
+        "# TYPE dmp_read_latency_seconds histogram",
+        "dmp_read_latency_seconds_bucket{device=\"dm-1\",name=\"dmp1\",le=\"0.000128\"} 0",
+        "dmp_read_latency_seconds_bucket{device=\"dm-1\",name=\"dmp1\",le=\"0.000256\"} 176",
+        "dmp_read_latency_seconds_bucket{device=\"dm-1\",name=\"dmp1\",le=\"+Inf\"} 176",
+        "dmp_read_latency_seconds_sum{device=\"dm-1\",name=\"dmp1\"} 0.0264",
+        "dmp_read_latency_seconds_count{device=\"dm-1\",name=\"dmp1\"} 176",
+        "dmp_write_latency_seconds_count{device=\"dm-2\",name=\"dmp2\"} 22",
+        "dmp_write_errors_total{device=\"dm-2\",name=\"dmp2\"} 0",
+        "dmp_discard_errors_total{device=\"dm-2\",name=\"dmp2\"} 0",
+        "dmp_in_flight_requests{device=\"dm-1\",name=\"dmp1\"} 0",
+        // 10 reads of 150 µs, 20 writes of 2 ms, 3 discards of 40 ms, 2 flushes of 5 ms.
+        "dmp_io_time_seconds_total{device=\"dm-2\",name=\"dmp2\"} 0.1715",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
+    }
+    // An older module: no latency samples, the rest unchanged.
+    t.make_old(1);
+    let o = t.run(&["prometheus"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("dmp_read_latency_seconds_bucket{device=\"dm-1\""));
+    assert!(out.contains("dmp_read_latency_seconds_bucket{device=\"dm-2\""));
+    assert!(out.contains("dmp_reads_total{device=\"dm-1\",name=\"dmp1\"} 176"));
 }
 
 // ------------------------------------------------------------------ watch

@@ -31,7 +31,7 @@ fn every_command_is_documented() {
             "COMMANDS lacks {name}"
         );
     }
-    assert_eq!(n, 6);
+    assert_eq!(n, 7);
 }
 
 #[test]
