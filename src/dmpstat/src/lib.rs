@@ -75,7 +75,7 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
     match command {
         Command::List(ListArgs { json, devices }) => {
             let targets = sys.resolve_all(&devices)?;
-            let l = list::collect(sys, &targets)?;
+            let l = list::collect(sys, &targets, json)?;
             let text = if json {
                 list::render_json(&l)?
             } else {

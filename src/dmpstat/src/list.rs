@@ -4,7 +4,8 @@ use dmp_stats::Counters;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::sysfs::{DeviceInfo, Sysfs, Target, AGGREGATE};
+use crate::hist::{lat_buckets, LatBucket};
+use crate::sysfs::{DeviceInfo, Ext, Parts, Reading, Sysfs, Target, AGGREGATE};
 use crate::table;
 
 /// Columns of the text table, in order (documented in the man page).
@@ -45,10 +46,27 @@ pub struct Stats {
     pub discard_bytes: u64,
     /// Requests with a preflush.
     pub flush_reqs: u64,
+    /// With a module that has the `stat` file: in flight, busy and request
+    /// times in ns, completions and errors (absent otherwise).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ext: Option<Ext>,
+    /// With a module that has the `latency` file, when read: the latency
+    /// buckets with their upper bounds in ns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Vec<LatBucket>>,
 }
 
 impl Stats {
-    /// The numbers of a counter snapshot.
+    /// The numbers of a reading, with its newer fields when it has them.
+    pub fn of_reading(r: &Reading) -> Stats {
+        Stats {
+            ext: r.ext(),
+            latency: r.has_latency.then(|| lat_buckets(&r.counters)),
+            ..Stats::of(&r.counters)
+        }
+    }
+
+    /// The numbers of a counter snapshot (counts and bytes only).
     pub fn of(c: &Counters) -> Stats {
         Stats {
             read_reqs: c.read_cnt(),
@@ -62,6 +80,8 @@ impl Stats {
             discard_reqs: c.discard_cnt(),
             discard_bytes: c.discard_bytes(),
             flush_reqs: c.flush_cnt(),
+            ext: None,
+            latency: None,
         }
     }
 }
@@ -90,8 +110,9 @@ pub struct ListJson {
     pub aggregate: Option<Stats>,
 }
 
-/// Collects what `list` shows. With no `targets`, every dmp device and the aggregate.
-pub fn collect(sys: &Sysfs, targets: &[Target]) -> Result<ListJson> {
+/// Collects what `list` shows. With no `targets`, every dmp device and the
+/// aggregate; the latency histograms only when `latency` (for `--json`).
+pub fn collect(sys: &Sysfs, targets: &[Target], latency: bool) -> Result<ListJson> {
     let targets: Vec<Target> = if targets.is_empty() {
         let mut all: Vec<Target> = sys
             .list_devices()?
@@ -108,7 +129,11 @@ pub fn collect(sys: &Sysfs, targets: &[Target]) -> Result<ListJson> {
         aggregate: None,
     };
     for t in &targets {
-        let stats = Stats::of(&sys.read_counters(t)?);
+        let parts = Parts {
+            histogram: false,
+            latency,
+        };
+        let stats = Stats::of_reading(&sys.read_target(t, parts)?);
         match t {
             Target::Device(k) => {
                 let DeviceInfo {

@@ -109,6 +109,35 @@ fn list_json() {
     assert_eq!(d["total_avg"], 3978);
     assert_eq!(v["aggregate"]["write_reqs"], 29);
     assert_eq!(v["aggregate"]["discard_bytes"], 3 << 20);
+    // The newer fields, from the stat and latency files.
+    assert_eq!(d["in_flight"], 0);
+    assert_eq!(d["read_done"], 176);
+    assert_eq!(d["write_done"], 7);
+    assert_eq!(d["read_ns"], 176 * 150_000);
+    assert_eq!(d["write_ns"], 7 * 2_000_000);
+    assert_eq!(d["io_ticks_ns"], 176 * 150_000 + 7 * 2_000_000);
+    assert_eq!(d["read_errors"], 0);
+    let lat = d["latency"].as_array().expect("latency buckets");
+    assert_eq!(lat.len(), 22);
+    assert_eq!(
+        lat[8],
+        serde_json::json!({"label": "128us", "upper_ns": 256000, "reads": 176, "writes": 0})
+    );
+    let b = &v["aggregate"];
+    assert_eq!(b["discard_done"], 3);
+    assert_eq!(b["flush_done"], 2);
+    assert_eq!(b["flush_ns"], 2 * 5_000_000);
+    assert_eq!(b["write_done"], 29);
+    // An older module: the old keys only.
+    t.make_old(1);
+    let v: serde_json::Value =
+        serde_json::from_slice(&t.run(&["--json", "dmp1"]).stdout).expect("JSON");
+    let d = &v["devices"][0];
+    assert_eq!(d["read_reqs"], 176);
+    assert!(
+        d.get("in_flight").is_none() && d.get("latency").is_none(),
+        "{d}"
+    );
 
     let o = t.run(&["list", "--json", "dmp1"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
@@ -240,7 +269,7 @@ fn malformed_sysfs_content_exits_5_naming_the_file() {
         "{e}"
     );
     fs::remove_file(t.stat().join("dm-2/histogram")).expect("rm");
-    let o = t.run(&["dmp2"]);
+    let o = t.run(&["histogram", "dmp2"]);
     assert_eq!(code(&o), 5);
     assert!(stderr(&o).contains("dm-2/histogram"), "{}", stderr(&o));
 }
