@@ -17,7 +17,15 @@ use crate::watch::parse_interval;
     long_about = "Show, watch, check and reset the I/O statistics of dmp device-mapper devices.\n\n\
         Without a command, lists every dmp device and the aggregate (all_devs). A DEVICE is a \
         dmsetup name, a kernel name (dm-N), /dev/mapper/NAME or /dev/dm-N; all_devs names the \
-        aggregate over every dmp device.",
+        aggregate over every dmp device.\n\n\
+        Like iostat, dmpstat [DEVICE...] [INTERVAL [COUNT]] prints a report every INTERVAL \
+        seconds (COUNT times, or until interrupted), as dmpstat watch -i INTERVAL -c COUNT \
+        does. Only the trailing arguments are numbers: an argument made of digits (with an \
+        optional sign and fraction) is never a device name, so a device named like a number \
+        is given as dm-N or /dev/mapper/NAME. -x prints the extended report of iostat -x; \
+        without an INTERVAL, one report since the counters started (per-second rates \
+        averaged over the system's uptime). -t prints a timestamp with each report.",
+    override_usage = "dmpstat [OPTIONS] [DEVICE]... [INTERVAL [COUNT]]\n       dmpstat [OPTIONS] <COMMAND>",
     after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
@@ -31,13 +39,91 @@ pub struct Cli {
     )]
     pub sysfs_root: PathBuf,
 
-    /// Arguments of the default command (list).
+    /// Arguments of the default command (list, or reports every INTERVAL).
     #[command(flatten)]
-    pub list: ListArgs,
+    pub top: TopArgs,
 
     /// The command; list when absent.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Arguments without a command: `dmpstat [-x] [-t] [--json] [DEVICE...] [INTERVAL [COUNT]]`.
+#[derive(Debug, Args, Default)]
+pub struct TopArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Extended report, like iostat -x: r/s, rkB/s, r_await, rareq-sz, ..., aqu-sz, %util.
+    #[arg(short = 'x', long = "extended")]
+    pub extended: bool,
+    /// Print a timestamp (UTC) with each report.
+    #[arg(short = 't', long = "timestamp")]
+    pub timestamp: bool,
+    /// Devices (default: every dmp device and the aggregate), then optionally
+    /// INTERVAL (seconds) and COUNT.
+    #[arg(
+        value_name = "DEVICE... [INTERVAL [COUNT]]",
+        allow_negative_numbers = true
+    )]
+    pub args: Vec<String>,
+}
+
+/// What the positional arguments of `dmpstat` without a command say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Positionals {
+    /// The devices, as given.
+    pub devices: Vec<String>,
+    /// Seconds between reports, when given.
+    pub interval: Option<Duration>,
+    /// Number of reports, when given.
+    pub count: Option<u64>,
+}
+
+/// True for an argument that is a number: an optional sign, digits, an
+/// optional fraction. Such an argument is never a device name.
+pub fn is_number(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    !(int.is_empty() && frac.is_empty()) && digits(int) && digits(frac)
+}
+
+/// Parses a COUNT: a whole number of reports, at least 1.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("COUNT must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{s:?} is not a COUNT: a whole number of reports, at least 1"
+        )),
+    }
+}
+
+/// Splits `dmpstat [DEVICE...] [INTERVAL [COUNT]]`: the trailing numbers
+/// (at most two) are INTERVAL and COUNT; a number anywhere else is an error.
+pub fn split_positionals(args: &[String]) -> Result<Positionals, String> {
+    let numbers = args.iter().rev().take_while(|a| is_number(a)).count();
+    let hint = "a device named like a number is given as dm-N or /dev/mapper/NAME";
+    if numbers > 2 {
+        return Err(format!(
+            "too many numbers ({}): give at most INTERVAL and COUNT, after the devices; {hint}",
+            args[args.len() - numbers..].join(" ")
+        ));
+    }
+    let (devices, nums) = args.split_at(args.len() - numbers);
+    if let Some(n) = devices.iter().find(|a| is_number(a)) {
+        return Err(format!(
+            "{n}: INTERVAL and COUNT come after the devices; {hint}"
+        ));
+    }
+    let interval = nums.first().map(|i| parse_interval(i)).transpose()?;
+    let count = nums.get(1).map(|c| parse_count(c)).transpose()?;
+    Ok(Positionals {
+        devices: devices.to_vec(),
+        interval,
+        count,
+    })
 }
 
 /// The commands.
@@ -100,6 +186,12 @@ pub struct ListArgs {
 /// Arguments of `watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
+    /// Extended report, like iostat -x (see dmpstat --help).
+    #[arg(short = 'x', long = "extended")]
+    pub extended: bool,
+    /// Print a timestamp (UTC) with each report.
+    #[arg(short = 't', long = "timestamp")]
+    pub timestamp: bool,
     /// Seconds between reports (fractions allowed, e.g. 0.5).
     #[arg(short, long, value_name = "SECONDS", default_value = "1", value_parser = parse_interval)]
     pub interval: Duration,
@@ -166,4 +258,69 @@ pub struct LatencyArgs {
     /// The device (or all_devs).
     #[arg(value_name = "DEVICE")]
     pub device: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(args: &[&str]) -> Result<Positionals, String> {
+        split_positionals(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn numbers() {
+        for n in ["0", "1", "10", "0.5", ".5", "5.", "-1", "+2", "1.25"] {
+            assert!(is_number(n), "{n}");
+        }
+        for n in [
+            "", ".", "-", "dm-1", "1e3", "inf", "NaN", "1.2.3", "0x10", "dmp1", "1a",
+        ] {
+            assert!(!is_number(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn positionals() {
+        let p = split(&[]).expect("empty");
+        assert_eq!((p.devices.len(), p.interval, p.count), (0, None, None));
+        let p = split(&["dmp1", "dm-2"]).expect("devices");
+        assert_eq!(
+            (p.devices, p.interval),
+            (vec!["dmp1".to_string(), "dm-2".to_string()], None)
+        );
+        let p = split(&["2"]).expect("interval");
+        assert_eq!((p.interval, p.count), (Some(Duration::from_secs(2)), None));
+        let p = split(&["dmp1", "0.5", "3"]).expect("all");
+        assert_eq!(p.devices, ["dmp1"]);
+        assert_eq!(
+            (p.interval, p.count),
+            (Some(Duration::from_millis(500)), Some(3))
+        );
+        // A device named 5 through its kernel name, then an interval.
+        let p = split(&["dm-5", "1"]).expect("dm-5");
+        assert_eq!(p.devices, ["dm-5"]);
+    }
+
+    #[test]
+    fn positional_errors() {
+        for (args, msg) in [
+            (&["0"][..], "out of range"),
+            (&["-1"], "out of range"),
+            (&["1", "0"], "at least 1"),
+            (&["1", "2.5"], "not a COUNT"),
+            (&["1", "-3"], "not a COUNT"),
+            (&["1", "2", "3"], "too many numbers (1 2 3)"),
+            (&["dmp1", "1", "2", "3"], "too many numbers"),
+            (&["1", "dmp1"], "come after the devices"),
+            (
+                &["dmp1", "5", "dmp2", "1"],
+                "5: INTERVAL and COUNT come after",
+            ),
+            (&["86401"], "out of range"),
+        ] {
+            let e = split(args).expect_err(&format!("{args:?}"));
+            assert!(e.contains(msg), "{args:?}: {e}");
+        }
+    }
 }

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ListArgs};
+use cli::{Cli, Command, ListArgs, TopArgs};
 use error::{Error, Result, EXIT_DIFFERS, EXIT_OK};
 use sysfs::{Sysfs, Target};
 
@@ -40,12 +40,20 @@ where
             return e.exit_code();
         }
     };
-    if cli.command.is_some() && (cli.list.json || !cli.list.devices.is_empty()) {
+    let top = &cli.top;
+    if cli.command.is_some() && (top.json || top.extended || top.timestamp || !top.args.is_empty())
+    {
         // `dmpstat --json watch`: the list's arguments given before another command.
         let e = <Cli as clap::CommandFactory>::command().error(
             clap::error::ErrorKind::ArgumentConflict,
-            "--json and DEVICE arguments belong after the command name (e.g. dmpstat watch --json dm-0)",
+            "--json, -x, -t and DEVICE arguments belong after the command name (e.g. dmpstat watch --json dm-0)",
         );
+        let _ = e.print();
+        return e.exit_code();
+    }
+    if let Err(msg) = cli::split_positionals(&top.args) {
+        let e = <Cli as clap::CommandFactory>::command()
+            .error(clap::error::ErrorKind::ValueValidation, msg);
         let _ = e.print();
         return e.exit_code();
     }
@@ -71,7 +79,9 @@ fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
 
 /// Runs a parsed command line; returns the exit code of a successful run.
 pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
-    let command = cli.command.unwrap_or(Command::List(cli.list));
+    let Some(command) = cli.command else {
+        return run_top(cli.top, sys, out);
+    };
     match command {
         Command::List(ListArgs { json, devices }) => {
             let targets = sys.resolve_all(&devices)?;
@@ -89,7 +99,12 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
         }
         Command::Watch(a) => {
             let targets = sys.resolve_all(&a.devices)?;
-            watch::run(sys, &targets, a.interval, a.count, a.json, out)?;
+            let opts = watch::Opts {
+                extended: a.extended,
+                timestamp: a.timestamp,
+                json: a.json,
+            };
+            watch::run(sys, &targets, a.interval, a.count, opts, out)?;
             Ok(EXIT_OK)
         }
         Command::Check(a) => {
@@ -187,6 +202,49 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// `dmpstat [-x] [-t] [--json] [DEVICE...] [INTERVAL [COUNT]]`: reports every
+/// INTERVAL like `watch`, or one extended report since the counters started
+/// (`-x`), or the list.
+fn run_top(top: TopArgs, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
+    let p = cli::split_positionals(&top.args).map_err(|detail| Error::Parse {
+        path: "command line".into(),
+        detail,
+    })?;
+    let opts = watch::Opts {
+        extended: top.extended,
+        timestamp: top.timestamp,
+        json: top.json,
+    };
+    if let Some(interval) = p.interval {
+        let targets = sys.resolve_all(&p.devices)?;
+        watch::run(sys, &targets, interval, p.count, opts, out)?;
+        return Ok(EXIT_OK);
+    }
+    if top.extended {
+        let targets = sys.resolve_all(&p.devices)?;
+        let since = watch::uptime(Path::new("/proc/uptime"))?;
+        watch::run_since_start(sys, &targets, since, opts, out)?;
+        return Ok(EXIT_OK);
+    }
+    let targets = sys.resolve_all(&p.devices)?;
+    let mut l = list::collect(sys, &targets, top.json)?;
+    if top.timestamp {
+        l.timestamp = Some(watch::timestamp(std::time::SystemTime::now()));
+    }
+    let text = if top.json {
+        list::render_json(&l)?
+    } else {
+        let mut s = l.timestamp.clone().map(|t| t + "\n").unwrap_or_default();
+        s.push_str(&list::render_text(&l));
+        s
+    };
+    emit(out, &text)?;
+    if !top.json && l.devices.is_empty() && p.devices.is_empty() {
+        eprintln!("dmpstat: no dmp device exists; only the aggregate is shown");
+    }
+    Ok(EXIT_OK)
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it over `path`.

@@ -108,6 +108,9 @@ pub struct ListJson {
     /// The aggregate (`all_devs`); present when no device argument was given
     /// or when `all_devs` was one of them.
     pub aggregate: Option<Stats>,
+    /// When the list was made (UTC, RFC 3339), with `-t`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
 }
 
 /// Collects what `list` shows. With no `targets`, every dmp device and the
@@ -127,6 +130,7 @@ pub fn collect(sys: &Sysfs, targets: &[Target], latency: bool) -> Result<ListJso
     let mut out = ListJson {
         devices: Vec::new(),
         aggregate: None,
+        timestamp: None,
     };
     for t in &targets {
         let parts = Parts {
@@ -227,6 +231,7 @@ mod tests {
                 stats: Stats::of(&example()),
             }],
             aggregate: Some(Stats::of(&example())),
+            timestamp: None,
         }
     }
 

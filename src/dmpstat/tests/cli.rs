@@ -877,6 +877,266 @@ fn watch_rates_follow_the_counters() {
     assert_eq!(d["reset"], false);
 }
 
+// ------------------------------------------------------------------ iostat-like
+
+#[test]
+fn positional_interval_and_count_errors_exit_2() {
+    let (t, _, _) = two_devices();
+    for (args, msg) in [
+        (&["0"][..], "out of range"),
+        (&["-1"], "out of range"),
+        (&["1", "0"], "COUNT must be at least 1"),
+        (&["1", "2", "3"], "too many numbers"),
+        (&["dmp1", "1", "2", "3"], "too many numbers"),
+        (&["1", "dmp1"], "come after the devices"),
+        (&["dmp1", "1", "2.5"], "not a COUNT"),
+        (&["-x", "0"], "out of range"),
+        (&["-t", "abc", "1", "-1"], "not a COUNT"),
+    ] {
+        let o = t.run(args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(msg), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    for args in [&["-x", "watch"][..], &["-t", "list"], &["5", "check"]] {
+        let o = t.run(args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn positional_interval_and_count_report_like_watch() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["0.05", "3"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("NAME  ")).count(),
+        3,
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("dmp1   dm-1      0.00  0.00")),
+        "{out}"
+    );
+    let o = t.run(&["dmp2", "0.05", "2"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("dmp2")).count(),
+        2,
+        "{out}"
+    );
+    assert!(!out.contains("dmp1"), "{out}");
+}
+
+#[test]
+fn a_device_named_like_a_number_is_reached_through_its_kernel_name() {
+    let (t, _, _) = two_devices();
+    let c = counters(5, 4096, 0, 0, 0, 0);
+    t.add_dmp(3, "5", &["loop3"], &c, &c);
+    for args in [&["dm-3", "0.05", "1"][..], &["/dev/mapper/5", "0.05", "1"]] {
+        let o = t.run(args);
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        assert!(
+            stdout(&o)
+                .lines()
+                .any(|l| l.starts_with("5  ") && l.contains("dm-3")),
+            "{}",
+            stdout(&o)
+        );
+    }
+    let o = t.run(&["dm-3"]);
+    assert!(stdout(&o).contains("5     dm-3"), "{}", stdout(&o));
+    let o = t.run(&["5", "0.05", "1"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("dm-N or /dev/mapper/NAME"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn is_timestamp(l: &str) -> bool {
+    let b = l.as_bytes();
+    l.len() == 20
+        && l.ends_with('Z')
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && l.bytes().filter(u8::is_ascii_digit).count() == 14
+}
+
+#[test]
+fn timestamps_with_t() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["-t", "0.05", "2"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(is_timestamp(lines[0]), "{out}");
+    assert!(lines[1].starts_with("NAME  "), "{out}");
+    assert_eq!(lines.iter().filter(|l| is_timestamp(l)).count(), 2, "{out}");
+    let o = t.run(&["watch", "-t", "-i", "0.05", "-c", "1"]);
+    assert!(
+        is_timestamp(stdout(&o).lines().next().unwrap_or("")),
+        "{}",
+        stdout(&o)
+    );
+    // The list too, and JSON gets a key.
+    let o = t.run(&["-t"]);
+    let out = stdout(&o);
+    assert!(is_timestamp(out.lines().next().unwrap_or("")), "{out}");
+    assert!(
+        out.lines().nth(1).is_some_and(|l| l.starts_with("NAME")),
+        "{out}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&t.run(&["-t", "--json"]).stdout).expect("JSON");
+    assert!(is_timestamp(v["timestamp"].as_str().unwrap_or("")), "{v}");
+    let o = t.run(&["--json", "-t", "0.05", "1"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert!(is_timestamp(v["timestamp"].as_str().unwrap_or("")), "{v}");
+    // Without -t, no timestamp anywhere.
+    let o = t.run(&["0.05", "1"]);
+    assert!(!stdout(&o).lines().any(is_timestamp));
+    let v: serde_json::Value = serde_json::from_slice(&t.run(&["--json"]).stdout).expect("JSON");
+    assert!(v.get("timestamp").is_none());
+}
+
+/// The cells of the row of `device` in an extended report, by column.
+fn xrow(out: &str, device: &str) -> Vec<(String, String)> {
+    let header: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with("NAME"))
+        .expect("header")
+        .split_whitespace()
+        .collect();
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(device))
+        .unwrap_or_else(|| panic!("no row for {device} in {out}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(header.len(), row.len(), "{out}");
+    header
+        .iter()
+        .map(|h| h.to_string())
+        .zip(row.iter().map(|c| c.to_string()))
+        .collect()
+}
+
+fn cell(row: &[(String, String)], col: &str) -> String {
+    row.iter()
+        .find(|(h, _)| h == col)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no {col}"))
+}
+
+#[test]
+fn extended_report_since_the_counters_started() {
+    let (t, _, _) = two_devices();
+    let o = t.run(&["-x"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let header: Vec<&str> = out
+        .lines()
+        .next()
+        .expect("header")
+        .split_whitespace()
+        .collect();
+    assert_eq!(header, dmpstat::watch::XCOLUMNS);
+    let r = xrow(&out, "dm-1");
+    // 176 reads of 4 KiB that took 150 µs, 7 writes of 1 KiB that took 2 ms.
+    assert_eq!(cell(&r, "r_await"), "0.15");
+    assert_eq!(cell(&r, "rareq-sz"), "4.00");
+    assert_eq!(cell(&r, "w_await"), "2.00");
+    assert_eq!(cell(&r, "wareq-sz"), "1.00");
+    assert_eq!(cell(&r, "rrqm/s"), "0.00");
+    let r = xrow(&out, "dm-2");
+    // 3 discards of 40 ms, 2 flushes of 5 ms.
+    assert_eq!(cell(&r, "d_await"), "40.00");
+    assert_eq!(cell(&r, "dareq-sz"), "1024.00");
+    assert_eq!(cell(&r, "f_await"), "5.00");
+    let a = xrow(&out, "all_devs");
+    assert_eq!(cell(&a, "%util"), "-", "the aggregate has no %util");
+    assert!(cell(&xrow(&out, "dm-1"), "%util").parse::<f64>().is_ok());
+    // An older module has no stat file: -x says so.
+    t.make_old(2);
+    let o = t.run(&["-x", "dmp2"]);
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("dm-2/stat: no such file"),
+        "{}",
+        stderr(&o)
+    );
+    let o = t.run(&["-x", "dmp2", "0.05", "1"]);
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+}
+
+/// Starts `dmpstat ARGS` on dmp1, changes dmp1's counters while it waits for
+/// its first interval (300 reads of 8 KiB taking 150 µs each, 30 writes of
+/// 4 KiB taking 2 ms, the busy time growing by 600 ms) and returns its output.
+fn run_while_counters_change(args: &[&str]) -> std::process::Output {
+    let (t, a, _) = two_devices();
+    let child = Command::new(env!("CARGO_BIN_EXE_dmpstat"))
+        .arg("--sysfs-root")
+        .arg(t.sys())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut now = a;
+    now.merge(&counters(300, 8192, 30, 4096, 0, 0));
+    now.slots[dmp_stats::IO_TICKS_NS] = a.io_ticks_ns() + 600_000_000;
+    t.add_dmp(1, "dmp1", &["dm-0"], &now, &now);
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn extended_report_follows_the_counters() {
+    let o = run_while_counters_change(&["-x", "dmp1", "1.5", "1"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let r = xrow(&out, "dm-1");
+    assert_eq!(cell(&r, "r_await"), "0.15", "{out}");
+    assert_eq!(cell(&r, "rareq-sz"), "8.00");
+    assert_eq!(cell(&r, "w_await"), "2.00");
+    assert_eq!(cell(&r, "wareq-sz"), "4.00");
+    let util: f64 = cell(&r, "%util").parse().expect("number");
+    // 600 ms busy in an interval of about 1.5 s.
+    assert!(util > 10.0 && util <= 40.01, "{util}");
+
+    let o = run_while_counters_change(&["-x", "--json", "dmp1", "1.5", "1"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON line");
+    let secs = v["interval_s"].as_f64().expect("interval");
+    let d = &v["devices"][0];
+    let f = |k: &str| d[k].as_f64().unwrap_or_else(|| panic!("{k} in {d}"));
+    assert!((f("r_s") * secs - 300.0).abs() < 1e-6);
+    assert!((f("r_bytes_s") * secs - 300.0 * 8192.0).abs() < 1e-3);
+    assert!((f("r_await_ms") - 0.15).abs() < 1e-9);
+    assert_eq!(f("rareq_bytes"), 8192.0);
+    assert!((f("w_await_ms") - 2.0).abs() < 1e-9);
+    assert!(
+        (f("util_pct") - 60.0 / secs).abs() < 1e-6,
+        "{}",
+        f("util_pct")
+    );
+    // aqu-sz: (300 × 150 µs + 30 × 2 ms) / interval
+    assert!((f("aqu_sz") * secs - 0.105).abs() < 1e-9, "{}", f("aqu_sz"));
+    assert_eq!(d["read_done"], 300);
+    assert_eq!(d["read_ns"], 300 * 150_000);
+    assert_eq!(d["in_flight"], 0);
+    assert_eq!(d["latency"][8]["reads"], 300, "the interval's buckets");
+    assert_eq!(d["ravg"], 8192, "the old keys stay");
+}
+
 // ------------------------------------------------------------------ help
 
 #[test]
@@ -895,7 +1155,12 @@ fn help_documents_exit_codes_and_columns() {
         "check",
         "prometheus",
         "histogram",
+        "latency",
         "--sysfs-root",
+        "[DEVICE]... [INTERVAL [COUNT]]",
+        "-x, --extended",
+        "-t, --timestamp",
+        "a device named like a number is given as dm-N",
     ] {
         assert!(out.contains(s), "{s:?} missing from --help");
     }
@@ -904,4 +1169,9 @@ fn help_documents_exit_codes_and_columns() {
         .output()
         .expect("run");
     assert!(stdout(&o).contains("1  check: counters differ"));
+    assert!(
+        stdout(&o).contains("between the") && stdout(&o).contains("within bounds"),
+        "check --help says how it is bounded: {}",
+        stdout(&o)
+    );
 }

@@ -97,6 +97,10 @@ fn output_columns_are_documented() {
     for c in dmpstat::list::COLUMNS {
         assert!(man.contains(&format!(".B {c}\n")), "list column {c}");
     }
+    for c in dmpstat::watch::XCOLUMNS {
+        let roff = c.replace('-', "\\-");
+        assert!(MAN.contains(&format!(".B {roff}\n")), "extended column {c}");
+    }
     for c in dmpstat::watch::COLUMNS {
         assert!(
             man.contains(&format!(".B {c}")) || man.contains(&format!(".BR {c}")),
