@@ -740,15 +740,7 @@ mod tests {
         let f = parse_stat(&text).expect("parse");
         let mut got = Counters::zero();
         fill_from_stat(&mut got, &f);
-        for slot in [
-            READ_CNT,
-            READ_BYTES,
-            WRITE_CNT,
-            WRITE_BYTES,
-            DISCARD_CNT,
-            DISCARD_BYTES,
-            FLUSH_CNT,
-        ] {
+        for slot in crate::watch::MAIN_SLOTS {
             assert_eq!(got.slots[slot], c.slots[slot], "slot {slot}");
         }
         assert_eq!(got.read_ns(), c.read_ns());

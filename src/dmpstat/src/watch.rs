@@ -46,8 +46,9 @@ pub const COLUMNS: [&str; 10] = [
 /// Bytes in the MB of `rMB/s` and `wMB/s`: 2^20, as in iostat.
 pub const MB: f64 = 1_048_576.0;
 
-/// The slots a reset zeroes and that must never go down otherwise.
-const MAIN_SLOTS: [usize; 7] = [
+/// The slots a reset zeroes and that must never go down otherwise: the
+/// counts and bytes that every module has.
+pub const MAIN_SLOTS: [usize; 7] = [
     READ_CNT,
     READ_BYTES,
     WRITE_CNT,

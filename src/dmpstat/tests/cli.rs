@@ -477,8 +477,11 @@ fn serve_fifo(
                     f.write_all(text.as_bytes()).expect("write fifo");
                     drop(f);
                     served += 1;
-                    // Let that reader close before the next one is served.
-                    std::thread::sleep(Duration::from_millis(20));
+                    // Let that reader see the end of the file and close it
+                    // before the next one is served (a writer that opened
+                    // while it still had the FIFO open would be counted
+                    // without being read, or join its content).
+                    std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(1)),
             }
@@ -490,7 +493,8 @@ fn serve_fifo(
 
 /// `dmpstat check dmp1` with the block layer's dm-1/stat read as `d1`
 /// first and as `d2` afterwards; returns the output and how often the file
-/// was read.
+/// was served: at least as often as it was read, at most twice as often (a
+/// writer can open the FIFO before the previous reader closed it).
 fn check_busy(d1: &Counters, d2: &Counters) -> (std::process::Output, u32) {
     let (t, _, _) = two_devices();
     let path = t.sys().join("block/dm-1/stat");
@@ -511,7 +515,10 @@ fn check_busy_device_within_bounds() {
         stdout(&o),
         format!("dm-1 (dmp1): {}\n", dmpstat::check::BOUNDED)
     );
-    assert_eq!(served, 2, "read once before and once after");
+    assert!(
+        (2..=4).contains(&served),
+        "read once before and once after: {served}"
+    );
 }
 
 #[test]
@@ -526,10 +533,10 @@ fn check_busy_device_waits_for_the_block_layer() {
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     let out = stdout(&o);
     assert!(out.starts_with("dm-1 (dmp1): DIFFERENT\n  read_cnt: dmp 176, block layer 170 before and 173 after (field 1 of /sys/block/dm-1/stat), outside by +3\n"), "{out}");
-    assert_eq!(
-        served,
-        1 + 1 + dmpstat::check::SETTLE_TRIES,
-        "re-read until the bound"
+    let reads = 1 + 1 + dmpstat::check::SETTLE_TRIES;
+    assert!(
+        (reads..=2 * reads).contains(&served),
+        "re-read until the bound: {served}"
     );
     // dmp counted fewer than the block layer had already ended before: outside below.
     let (o, _) = check_busy(
@@ -553,17 +560,22 @@ fn check_idle_device_still_exact() {
     assert!(served > 2);
 }
 
-#[test]
-fn check_internal_fields_of_the_stat_file() {
-    let (t, a, _) = two_devices();
-    let mut f = dmp_stats::stat_fields(&a);
-    f[3] += 1; // field 4, read ms, no longer field 21 / 10^6
+/// `dmpstat check dmp1` after dm-1's stat line was replaced by `f`.
+fn check_with_stat_line(t: &Tree, f: &[u64]) -> std::process::Output {
     let line: Vec<String> = f.iter().map(u64::to_string).collect();
     common::write(
         &t.stat().join("dm-1/stat"),
         &format!("{}\n", line.join(" ")),
     );
-    let o = t.run(&["check", "dmp1"]);
+    t.run(&["check", "dmp1"])
+}
+
+#[test]
+fn check_internal_fields_of_the_stat_file() {
+    let (t, a, _) = two_devices();
+    let mut f = dmp_stats::stat_fields(&a);
+    f[3] += 1; // field 4, read ms, no longer field 21 / 10^6
+    let o = check_with_stat_line(&t, &f);
     assert_eq!(code(&o), 1);
     assert!(
         stdout(&o).contains("  read ms: field 4 27, field 21 / 10^6 26 (fields of "),
@@ -573,12 +585,7 @@ fn check_internal_fields_of_the_stat_file() {
     // An idle device with a request still counted in flight.
     let mut f = dmp_stats::stat_fields(&a);
     f[8] = 1;
-    let line: Vec<String> = f.iter().map(u64::to_string).collect();
-    common::write(
-        &t.stat().join("dm-1/stat"),
-        &format!("{}\n", line.join(" ")),
-    );
-    let o = t.run(&["check", "dmp1"]);
+    let o = check_with_stat_line(&t, &f);
     assert_eq!(code(&o), 1);
     assert!(
         stdout(&o).contains("  in flight when idle: field 9 1, idle device 0"),
