@@ -2,6 +2,8 @@
 # in flight and the busy time (issue 15): exact where the I/O is known, and
 # consistent with fio's own latency report and with dm-delay's known delay.
 . "$(dirname "$0")/lib.sh"
+# Figures worth seeing in a passing run go to the runner's report too.
+figure() { note "$*"; [ -z "${DMP_TEST_REPORT:-}" ] || echo "$*" >>"$DMP_TEST_REPORT"; }
 
 modprobe dmp
 sectors=$((64 * 1024 * 2))
@@ -70,7 +72,7 @@ t = open("/tmp/fio-lat.json").read()
 r = json.loads(t[t.index("{"):])["jobs"][0]["read"]
 print(r["total_ios"], int(r["lat_ns"]["mean"]), r["lat_ns"]["min"])')"
 read -r -a f <"$STAT/$d2/stat"
-note "fio: $fio_ios reads, mean $fio_mean ns, min $fio_min ns; dmp: ${f[24]} reads, ${f[20]} ns"
+figure "fio: $fio_ios reads, mean $fio_mean ns, min $fio_min ns; dmp: ${f[24]} reads, ${f[20]} ns"
 assert_eq "$fio_ios" "$n" "fio's reads"
 assert_eq "${f[0]} ${f[24]} ${f[8]}" "$n $n 0" "reads mapped, completed, in flight"
 # Every read waited: none in a bucket below the one of 40 ms ([32768 us,
@@ -87,6 +89,38 @@ mean=$((f[20] / f[24]))
 # 10 ms covers a debug kernel under load and is a fifth of the delay.
 [ "$mean" -le $((fio_mean + fio_mean / 1000)) ] || fail "dmp's mean $mean ns above fio's $fio_mean ns"
 [ "$mean" -ge $((fio_mean - 10000000)) ] || fail "dmp's mean $mean ns more than 10 ms below fio's $fio_mean ns"
+
+# --- dmpstat -x while fio runs: its await is fio's latency -------------------
+# The interval means of the requests dmp timed, against fio's mean over its
+# whole run: the same 10 ms bound as above (dmp's time lies inside fio's; the
+# requests of one second are a sample of the same delay).
+dmpstat=/dmp/bin/dmpstat
+fio --name=x --filename=/dev/mapper/dmp2 --rw=randread --bs=4k --direct=1 --ioengine=psync \
+	--size=4m --time_based --runtime=5 --clocksource=clock_gettime --output-format=json \
+	--output=/tmp/fio-x.json >/dev/null &
+fio_pid=$!
+sleep 0.5
+"$dmpstat" --json -x dmp2 1 3 >/tmp/x.json || fail "dmpstat --json -x dmp2 1 3: $(cat /tmp/x.json)"
+"$dmpstat" -x dmp2 1 1 >/tmp/x.txt || fail "dmpstat -x dmp2 1 1: $(cat /tmp/x.txt)"
+wait "$fio_pid" || fail "fio (x) failed"
+cat /tmp/x.txt
+python3 - "$d2" <<'PY' || fail "dmpstat -x against fio (see above)"
+import json, os, sys
+t = open("/tmp/fio-x.json").read()
+fio = json.loads(t[t.index("{"):])["jobs"][0]["read"]["lat_ns"]["mean"] / 1e6
+rows = [[d for d in json.loads(l)["devices"] if d["device"] == sys.argv[1]][0]
+        for l in open("/tmp/x.json") if l.strip()]
+assert len(rows) == 3, rows
+for r in rows:
+    line = (f"dmpstat -x: r/s {r['r_s']:.1f} r_await {r['r_await_ms']:.2f} ms %util {r['util_pct']:.1f}; "
+          f"fio: mean latency {fio:.2f} ms")
+    print("  " + line)
+    if os.environ.get("DMP_TEST_REPORT"):
+        with open(os.environ["DMP_TEST_REPORT"], "a") as f:
+            print(line, file=f)
+    assert r["read_done"] > 0 and abs(r["r_await_ms"] - fio) <= 10, r
+    assert 0 < r["util_pct"] <= 100, r
+PY
 
 # --- Busy time: near 100 % under a saturating job, 0 when idle ---------------
 # sample: the busy ns (field 32) and the time in ns, read together with bash
@@ -117,7 +151,7 @@ read -r b1 t1 ns1 c1 k1 <<<"$(sample)"
 wait "$fio_pid" || fail "fio (busy) failed"
 util=$(((b1 - b0) * 1000 / (t1 - t0)))
 kutil=$(((k1 - k0) * 1000000 * 1000 / (t1 - t0)))
-note "busy while fio runs: $((util / 10)).$((util % 10)) % ($((b1 - b0)) ns in $((t1 - t0)) ns;" \
+figure "busy while fio runs: $((util / 10)).$((util % 10)) % ($((b1 - b0)) ns in $((t1 - t0)) ns;" \
 	"$((c1 - c0)) reads took $((ns1 - ns0)) ns); dm core: $((kutil / 10)).$((kutil % 10)) %"
 [ $((c1 - c0)) -ge 20 ] || fail "only $((c1 - c0)) reads in the window"
 [ $((b1 - b0)) -ge $((ns1 - ns0)) ] || fail "busy $((b1 - b0)) ns < the requests' $((ns1 - ns0)) ns"
@@ -130,5 +164,5 @@ read -r b1 t1 <<<"$(sample)"
 assert_eq "$((b1 - b0))" 0 "busy time while idle"
 assert_eq "$(awk '{ print $9 }' "$STAT/$d2/stat")" 0 "in flight when idle"
 
-rm -f /tmp/fio-lat.json
+rm -f /tmp/fio-lat.json /tmp/fio-x.json /tmp/x.json /tmp/x.txt
 cleanup_all

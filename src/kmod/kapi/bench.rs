@@ -195,8 +195,6 @@ impl PerCpuSlots {
     }
 }
 
-}
-
 /// Number of online CPUs.
 #[cfg(dmp_microbench)]
 pub(crate) fn online_cpus() -> u32 {
