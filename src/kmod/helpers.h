@@ -46,6 +46,8 @@ void dmp_data_unlock(void);
 
 struct completion *dmp_kobjects_released_completion(void);
 
+bool dmp_latency_param(void);
+
 /*
  * Benchmark builds only (Kbuild DMP_ACCOUNTING / DMP_MICROBENCH; scripts/bench).
  * Not compiled into the dmp.ko that ships.

@@ -10,7 +10,7 @@
 //! counted. Every bio that reaches `map` is counted once (see registry.rs).
 
 use crate::kapi::{
-    features, now_ns, register, Args, Bio, CtrTarget, DmDev, MapResult, StatsRef, StatusKind, TableGuard, Target,
+    features, latency_param, now_ns, register, Args, Bio, CtrTarget, DmDev, MapResult, StatsRef, StatusKind, TableGuard, Target,
     TargetOps, TargetRegistration,
 };
 use crate::registry::{self, DevStats};
@@ -30,7 +30,7 @@ pub(crate) struct Registration {
 impl Registration {
     pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
         Ok(Registration {
-            _registration: register::<Dmp>(module)?,
+            _registration: register::<Dmp>(module, TIMED && latency_param())?,
         })
     }
 }
@@ -38,10 +38,11 @@ impl Registration {
 /// The target's operations.
 struct Dmp;
 
-/// Whether requests are timed from map to completion (latency, in flight,
-/// busy time, errors). Only benchmark builds leave it out (Kbuild
-/// DMP_LATENCY=n), to measure what it costs; variant builds of the
-/// accounting never time.
+/// Whether requests can be timed from map to completion (request times,
+/// latency, in flight, busy time, errors): with the module parameter
+/// `latency=1` (off by default: it costs about 340 instructions per I/O, 4 %,
+/// bench/results.md). Benchmark builds can leave it out (Kbuild
+/// DMP_LATENCY=n); variant builds of the accounting never time.
 const TIMED: bool = cfg!(not(any(dmp_no_latency, dmp_acct_variant)));
 
 /// One dmp segment: its underlying device and its mapped device's statistics.
@@ -86,7 +87,6 @@ impl TargetOps for Dmp {
     type Ctx = DmpCtx;
     /// The request's kind and start, when it is timed.
     type PerBio = Option<Started>;
-    const END_IO: bool = TIMED;
 
     fn ctr(ti: &CtrTarget<'_>, args: &Args<'_>) -> core::result::Result<DmpCtx, (&'static CStr, Error)> {
         let path = match (args.len(), args.get(0)) {
@@ -124,7 +124,7 @@ impl TargetOps for Dmp {
         if let Some(stats) = &ctx.stats {
             let (kind, preflush) = (bio.kind(), bio.preflush());
             let update = account(kind, bytes, preflush);
-            if TIMED {
+            if TIMED && ti.completes() {
                 let now = now_ns();
                 // In flight before this one: asked at most once per ms.
                 let idle_to_busy = stats.busy.start(now, || stats.in_flight());

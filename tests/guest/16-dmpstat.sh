@@ -10,7 +10,8 @@ set +e; out=$($dmpstat 2>&1); rc=$?; set -e
 assert_eq "$rc" 3 "exit status without the module"
 echo "$out" | grep -qi 'not loaded' || fail "no 'not loaded' message: $out"
 
-modprobe dmp
+# Requests timed to their completion (request times, errors, in flight).
+modprobe dmp latency=1
 zero_dev zero1 65536
 dmp_dev dmp1 /dev/mapper/zero1
 zero_dev zero2 65536

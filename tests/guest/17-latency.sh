@@ -1,12 +1,30 @@
 # The one-line stat snapshot, request times, the latency histogram, requests
-# in flight and the busy time (issue 15): exact where the I/O is known, and
-# consistent with fio's own latency report and with dm-delay's known delay.
+# in flight and the busy time (issue 15; timed with the module parameter
+# latency=1): exact where the I/O is known, and consistent with fio's own
+# latency report and with dm-delay's known delay.
 . "$(dirname "$0")/lib.sh"
 # Figures worth seeing in a passing run go to the runner's report too.
 figure() { note "$*"; [ -z "${DMP_TEST_REPORT:-}" ] || echo "$*" >>"$DMP_TEST_REPORT"; }
 
-modprobe dmp
 sectors=$((64 * 1024 * 2))
+# By default requests are not timed (latency=0 costs nothing per completion):
+# counted at map as ever, the completion fields stay 0.
+modprobe dmp
+assert_eq "$(cat /sys/module/dmp/parameters/latency)" N "the latency parameter by default"
+zero_dev zero1 $sectors
+dmp_dev dmp1 /dev/mapper/zero1
+d=$(kname dmp1)
+udevadm settle 2>/dev/null || true
+echo 1 >"$STAT/reset"
+dd if=/dev/mapper/dmp1 of=/dev/null bs=4096 count=4 iflag=direct status=none
+read -r -a f <"$STAT/$d/stat"
+assert_eq "${f[0]} ${f[3]} ${f[8]} ${f[9]} ${f[20]} ${f[24]} ${f[31]}" "4 0 0 0 0 0 0" \
+	"reads, then nothing timed: read ms, in flight, busy, read ns, completions, busy ns"
+assert_eq "$(awk '{ s += $2 } END { print s }' "$STAT/$d/latency")" 0 "latency histogram without latency=1"
+cleanup_all
+
+modprobe dmp latency=1
+assert_eq "$(cat /sys/module/dmp/parameters/latency)" Y "the latency parameter when set"
 zero_dev zero1 $sectors
 dmp_dev dmp1 /dev/mapper/zero1
 d=$(kname dmp1)
@@ -90,6 +108,15 @@ mean=$((f[20] / f[24]))
 [ "$mean" -le $((fio_mean + fio_mean / 1000)) ] || fail "dmp's mean $mean ns above fio's $fio_mean ns"
 [ "$mean" -ge $((fio_mean - 10000000)) ] || fail "dmp's mean $mean ns more than 10 ms below fio's $fio_mean ns"
 
+# wait_for_reads: until dmp2 counts a new read (fio takes a while to start
+# under TCG), at most 20 s.
+wait_for_reads() {
+	local r0 i
+	r0=$(stat_of "$d2" read_cnt)
+	for i in $(seq 200); do [ "$(stat_of "$d2" read_cnt)" -gt "$r0" ] && return 0; sleep 0.1; done
+	fail "fio did not start reading within 20 s"
+}
+
 # --- dmpstat -x while fio runs: its await is fio's latency -------------------
 # The interval means of the requests dmp timed, against fio's mean over its
 # whole run: the same 10 ms bound as above (dmp's time lies inside fio's; the
@@ -99,7 +126,7 @@ fio --name=x --filename=/dev/mapper/dmp2 --rw=randread --bs=4k --direct=1 --ioen
 	--size=4m --time_based --runtime=5 --clocksource=clock_gettime --output-format=json \
 	--output=/tmp/fio-x.json >/dev/null &
 fio_pid=$!
-sleep 0.5
+wait_for_reads
 "$dmpstat" --json -x dmp2 1 3 >/tmp/x.json || fail "dmpstat --json -x dmp2 1 3: $(cat /tmp/x.json)"
 "$dmpstat" -x dmp2 1 1 >/tmp/x.txt || fail "dmpstat -x dmp2 1 1: $(cat /tmp/x.txt)"
 wait "$fio_pid" || fail "fio (x) failed"
@@ -144,7 +171,8 @@ sample() {
 fio --name=busy --filename=/dev/mapper/dmp2 --rw=randread --bs=4k --direct=1 --ioengine=psync \
 	--size=4m --time_based --runtime=5 --output=/dev/null &
 fio_pid=$!
-sleep 1
+wait_for_reads
+sleep 0.5
 read -r b0 t0 ns0 c0 k0 <<<"$(sample)"
 sleep 3
 read -r b1 t1 ns1 c1 k1 <<<"$(sample)"

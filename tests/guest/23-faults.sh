@@ -56,7 +56,8 @@ errs() {
 	assert_eq "${f[8]}" 0 "$1 requests in flight after the I/O"
 }
 
-modprobe dmp
+# Requests timed to their completion (request times, errors, in flight).
+modprobe dmp latency=1
 t0=$SECONDS
 
 # --- dm-error: every bio fails ----------------------------------------------

@@ -66,19 +66,18 @@ pub(crate) trait TargetOps: 'static {
     /// The per-target context (`ti->private`).
     type Ctx: Send + Sync;
     /// What `map` keeps in each bio for `end_io`, in dm core's per-bio data
-    /// (`ti->per_io_data_size` is its size). Its size must be a multiple of
-    /// 8 and its alignment at most 8 (checked when the type is registered).
+    /// (`ti->per_io_data_size` is its size), when the type was registered
+    /// with `end_io`. Its size must be a multiple of 8 and its alignment at
+    /// most 8 (checked when the type is registered).
     type PerBio: Copy + Send;
-    /// Whether dm core calls `end_io` (when false, the per-bio value is
-    /// written and never read).
-    const END_IO: bool;
 
     /// Constructs a target from its table arguments. On failure returns the
     /// message for `ti->error` and the error code; nothing may be left behind.
     fn ctr(ti: &CtrTarget<'_>, args: &Args<'_>) -> core::result::Result<Self::Ctx, (&'static CStr, Error)>;
     fn map(ti: &Target<'_>, ctx: &Self::Ctx, bio: &mut Bio<'_>) -> MapResult<Self::PerBio>;
     /// A bio `map` remapped has completed, with an error when `error`; gets
-    /// back what `map` returned for it. Runs in the completion's context
+    /// back what `map` returned for it. Called only when the type was
+    /// registered with `end_io` ([`Target::completes`]). Runs in the completion's context
     /// (often an interrupt): must not sleep.
     fn end_io(ti: &Target<'_>, ctx: &Self::Ctx, per_bio: Self::PerBio, error: bool);
     fn status(ti: &Target<'_>, ctx: &Self::Ctx, kind: StatusKind, out: &mut SliceWriter<'_>);
@@ -99,8 +98,10 @@ unsafe impl Send for TargetRegistration {}
 // SAFETY: no method takes `&self`.
 unsafe impl Sync for TargetRegistration {}
 
-/// Registers the target type `T` for `module`.
-pub(crate) fn register<T: TargetOps>(module: &'static ThisModule) -> Result<TargetRegistration> {
+/// Registers the target type `T` for `module`; with `end_io`, dm core calls
+/// `T::end_io` for every completed bio (at a cost per I/O: without it, the
+/// type has no end_io at all and its targets no per-bio data).
+pub(crate) fn register<T: TargetOps>(module: &'static ThisModule, end_io: bool) -> Result<TargetRegistration> {
     // dm core places the per-bio data right before its 8-aligned
     // `dm_target_io` / `dm_io`: a size in multiples of 8 keeps it aligned.
     const {
@@ -117,7 +118,7 @@ pub(crate) fn register<T: TargetOps>(module: &'static ThisModule) -> Result<Targ
     tt.ctr = Some(tramp::ctr::<T>);
     tt.dtr = Some(tramp::dtr::<T>);
     tt.map = Some(tramp::map::<T>);
-    tt.end_io = if T::END_IO { Some(tramp::end_io::<T>) } else { None };
+    tt.end_io = if end_io { Some(tramp::end_io::<T>) } else { None };
     tt.status = Some(tramp::status::<T>);
     tt.message = Some(tramp::message::<T>);
     tt.prepare_ioctl = Some(compat::prepare_ioctl_tramp::<T>);
@@ -196,8 +197,12 @@ impl CtrTarget<'_> {
         ti.num_discard_bios = T::DISCARD_BIOS;
         ti.num_secure_erase_bios = T::SECURE_ERASE_BIOS;
         ti.num_write_zeroes_bios = T::WRITE_ZEROES_BIOS;
-        // The size `map` and `end_io` pass to dm_per_bio_data (dm_tramp.rs).
-        ti.per_io_data_size = core::mem::size_of::<T::PerBio>() as c_uint;
+        // The size `map` and `end_io` pass to dm_per_bio_data (dm_tramp.rs),
+        // used only when the type has an end_io.
+        // SAFETY: `type_` is the registered target_type of this target
+        // (dm core set it before calling ctr), which outlives it.
+        let completes = unsafe { ti.type_.as_ref() }.is_some_and(|tt| tt.end_io.is_some());
+        ti.per_io_data_size = if completes { core::mem::size_of::<T::PerBio>() as c_uint } else { 0 };
         ti.private = KBox::into_raw(ctx).cast::<c_void>();
     }
 }
@@ -220,6 +225,15 @@ impl Target<'_> {
     /// Length of this segment in sectors.
     pub(crate) fn len(&self) -> u64 {
         self.raw().len
+    }
+
+    /// Whether dm core calls this target's `end_io` (its type was registered
+    /// with it): only then does the value `map` returns reach `end_io`.
+    #[inline]
+    pub(crate) fn completes(&self) -> bool {
+        // SAFETY: `type_` is the registered target_type of a constructed
+        // target, unmodified while registered and alive longer than it.
+        unsafe { self.raw().type_.as_ref() }.is_some_and(|tt| tt.end_io.is_some())
     }
 }
 

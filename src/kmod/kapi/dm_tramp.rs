@@ -65,8 +65,9 @@ pub(super) unsafe extern "C" fn dtr<T: TargetOps>(ti: *mut b::dm_target) {
 /// `bio` is a clone dm core passed to a callback of a target constructed by
 /// `ctr::<T>`.
 unsafe fn per_bio<T: TargetOps>(bio: *mut b::bio) -> *mut T::PerBio {
-    // SAFETY: by the caller; `ctr::<T>` set the target's per_io_data_size to
-    // this size (`CtrTarget::finish`), so dm core reserved at least that many
+    // SAFETY: by the caller; for a type with an end_io (the only case this
+    // is called in), `ctr::<T>` set the target's per_io_data_size to this
+    // size (`CtrTarget::finish`), so dm core reserved at least that many
     // bytes before the clone, 8-aligned (size a multiple of 8: `register`).
     unsafe { b::dm_per_bio_data(bio, core::mem::size_of::<T::PerBio>()) }.cast::<T::PerBio>()
 }
@@ -79,10 +80,13 @@ pub(super) unsafe extern "C" fn map<T: TargetOps>(ti: *mut b::dm_target, clone: 
     };
     match T::map(&target, ctx, &mut bio) {
         MapResult::Remapped(value) => {
-            // SAFETY: `clone` is this target's clone, owned by map until it
-            // returns; its per-bio data is ours, written here before dm core
-            // submits it, read by `end_io` when it completes.
-            unsafe { ptr::write(per_bio::<T>(clone), value) };
+            if target.completes() {
+                // SAFETY: `clone` is this target's clone, owned by map until
+                // it returns; with an end_io the target has per-bio data of
+                // `T::PerBio`'s size (`CtrTarget::finish`), written here
+                // before dm core submits the clone and read by `end_io`.
+                unsafe { ptr::write(per_bio::<T>(clone), value) };
+            }
             b::DM_MAPIO_REMAPPED as c_int
         }
     }
@@ -103,10 +107,12 @@ pub(super) unsafe extern "C" fn end_io<T: TargetOps>(
     // SAFETY: `error` is dm core's status of the completed clone (BLK_STS_OK
     // is 0), read only.
     let failed = !error.is_null() && unsafe { *error } != 0;
-    // SAFETY: dm core calls end_io only for clones that this target's `map`
-    // remapped (a killed or requeued clone never reaches it), and `map`
-    // wrote a `T::PerBio` into the clone's per-bio data before returning
-    // DM_MAPIO_REMAPPED; `T::PerBio` is `Copy`, so reading it is a copy.
+    // SAFETY: dm core calls end_io (registered only with `end_io`, so
+    // `target.completes()` held in map) only for clones that this target's
+    // `map` remapped (a killed or requeued clone never reaches it), and
+    // `map` wrote a `T::PerBio` into the clone's per-bio data before
+    // returning DM_MAPIO_REMAPPED; `T::PerBio` is `Copy`, so reading it is a
+    // copy.
     let value = unsafe { ptr::read(per_bio::<T>(clone)) };
     T::end_io(&target, ctx, value, failed);
     b::DM_ENDIO_DONE as c_int

@@ -16,7 +16,7 @@
 //! | `kobject.rs` | reference-counted objects with a kobject, and their directories |
 //! | `kset.rs` | a kset with its uevent subsystem, object directories in it |
 //! | `sysfs.rs` | attribute tables and their callbacks |
-//! | `time.rs` | the clock requests are timed with |
+//! | `time.rs` | the clock requests are timed with, and the parameter that turns timing on |
 //! | `bench.rs` | benchmark builds only (cfg-gated, never in the shipped dmp.ko) |
 //!
 //! Safe functions here are sound for any caller: the types carry what C
@@ -48,7 +48,7 @@ pub(crate) use dm::{
 };
 pub(crate) use kobject::{wait_for_kobject_releases, KobjDir};
 pub(crate) use percpu::{PerCpuSlots, StatsRef};
-pub(crate) use time::now_ns;
+pub(crate) use time::{latency_param, now_ns};
 pub(crate) use sync::{DataGuard, Locked, TableGuard};
 pub(crate) use kset::{Kset, UeventOps, UeventSubsystem};
 pub(crate) use sysfs::{AttrSpec, KsetGroup, SysfsOps, SysfsType};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The clock requests are timed with.
+//! Timing requests: the clock, and the module parameter that turns it on.
 
 use crate::bindings as b;
 
@@ -12,4 +12,12 @@ pub(crate) fn now_ns() -> u64 {
     // SAFETY: ktime_get takes no argument and only reads the timekeeper; it
     // never sleeps. Monotonic time since boot is never negative.
     unsafe { b::ktime_get() as u64 }
+}
+
+/// The module parameter `latency` (`modprobe dmp latency=1`, read-only once
+/// loaded): whether requests are timed to their completion.
+pub(crate) fn latency_param() -> bool {
+    // SAFETY: returns a bool the module loader set before init; never written
+    // afterwards (the parameter is read-only in sysfs).
+    unsafe { b::dmp_latency_param() }
 }
