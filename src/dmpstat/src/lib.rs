@@ -71,6 +71,17 @@ where
     }
 }
 
+/// Says on stderr when the module does not time requests (its parameter
+/// `latency` is off): the figures that need completions are then all 0.
+fn warn_if_untimed(sys: &Sysfs) {
+    if sys.latency_param() == Some(false) {
+        eprintln!(
+            "dmpstat: dmp does not time requests (module parameter latency is off): awaits, aqu-sz, \
+             %util, latencies and errors stay 0; load it with `modprobe dmp latency=1`"
+        );
+    }
+}
+
 fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
@@ -99,6 +110,9 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
         }
         Command::Watch(a) => {
             let targets = sys.resolve_all(&a.devices)?;
+            if a.extended {
+                warn_if_untimed(sys);
+            }
             let opts = watch::Opts {
                 extended: a.extended,
                 timestamp: a.timestamp,
@@ -167,6 +181,7 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
         }
         Command::Latency(a) => {
             let t = sys.resolve(&a.device)?;
+            warn_if_untimed(sys);
             let parts = sysfs::Parts {
                 histogram: false,
                 latency: true,

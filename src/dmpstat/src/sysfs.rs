@@ -344,6 +344,16 @@ impl Sysfs {
         self.root.join("module").join("dmp")
     }
 
+    /// The module parameter `latency` (`ROOT/module/dmp/parameters/latency`,
+    /// `Y` or `N`); `None` when unreadable (not loaded, an older module).
+    pub fn latency_param(&self) -> Option<bool> {
+        match fs::read_to_string(self.module_dir().join("parameters").join("latency")).ok()?.trim() {
+            "Y" | "1" => Some(true),
+            "N" | "0" => Some(false),
+            _ => None,
+        }
+    }
+
     /// `ROOT/module/dmp/stat`.
     pub fn stat_dir(&self) -> PathBuf {
         self.module_dir().join("stat")

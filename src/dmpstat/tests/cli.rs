@@ -1182,3 +1182,23 @@ fn help_documents_exit_codes_and_columns() {
         stdout(&o)
     );
 }
+
+#[test]
+fn latency_off_is_said_on_stderr() {
+    let (t, _, _) = two_devices();
+    let param = t.sys().join("module/dmp/parameters/latency");
+    common::write(&param, "N\n");
+    for args in [&["latency", "dmp1"][..], &["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"][..]] {
+        let o = t.run(args);
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("latency is off"), "{args:?}: {}", stderr(&o));
+    }
+    // Not said for the plain listing, nor when the parameter is on.
+    assert!(!stderr(&t.run(&["list"])).contains("latency is off"));
+    common::write(&param, "Y\n");
+    for args in [&["latency", "dmp1"][..], &["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"][..]] {
+        let o = t.run(args);
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("latency is off"), "{args:?}: {}", stderr(&o));
+    }
+}
