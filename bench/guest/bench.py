@@ -79,6 +79,9 @@ def load_dmp(variant=None):
     unload_dmp()
     if variant is None:
         sh("modprobe", "dmp")
+    elif variant == "latency":
+        # dmp-latency: the shipped build with requests timed (module parameter).
+        sh("modprobe", "dmp", "latency=1")
     else:
         sh("insmod", VARIANT_KO.format(variant))
 
@@ -145,8 +148,9 @@ class Case:
             return self.base
         if self.name == "dm-linear":
             return dm_create("bench-linear", f"0 {self.size} linear {self.base} 0")
-        # dmp-nostats: the DMP_ACCOUNTING=none build; dmp-VARIANT: another
-        # benchmark build (percpu, percpu_batch, spinlock, atomic).
+        # dmp-nostats: the DMP_ACCOUNTING=none build; dmp-latency: the shipped
+        # dmp.ko loaded with latency=1; dmp-VARIANT: another benchmark build
+        # (percpu, percpu_batch, spinlock, atomic, nolatency).
         v = self.name[len("dmp-"):] if self.name.startswith("dmp-") else None
         load_dmp("none" if v == "nostats" else v)
         return dm_create("bench-dmp", f"0 {self.size} dmp {self.base}")
