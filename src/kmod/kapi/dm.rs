@@ -146,6 +146,14 @@ impl Drop for TargetRegistration {
     }
 }
 
+/// Whether the target type of `ti` has an end_io.
+fn has_end_io(ti: &b::dm_target) -> bool {
+    // SAFETY: `type_` is the registered target_type of this target (dm core
+    // sets it before calling ctr), unmodified while registered and alive
+    // longer than the target.
+    unsafe { ti.type_.as_ref() }.is_some_and(|tt| tt.end_io.is_some())
+}
+
 /// The target under construction, seen from `ctr`: it exists only during
 /// the constructor, which has exclusive use of the `dm_target`.
 pub(crate) struct CtrTarget<'a>(pub(super) NonNull<b::dm_target>, pub(super) PhantomData<&'a mut b::dm_target>);
@@ -182,6 +190,13 @@ impl CtrTarget<'_> {
         })
     }
 
+    /// Whether dm core will call this target's `end_io` (its type was
+    /// registered with it): only then does the value `map` returns reach
+    /// `end_io`.
+    pub(crate) fn completes(&self) -> bool {
+        has_end_io(self.raw())
+    }
+
     /// Sets the message dm core reports when the constructor fails.
     pub(super) fn set_error(&mut self, msg: &'static CStr) {
         // SAFETY: the constructor has exclusive use of the target (`&mut`);
@@ -199,10 +214,7 @@ impl CtrTarget<'_> {
         ti.num_write_zeroes_bios = T::WRITE_ZEROES_BIOS;
         // The size `map` and `end_io` pass to dm_per_bio_data (dm_tramp.rs),
         // used only when the type has an end_io.
-        // SAFETY: `type_` is the registered target_type of this target
-        // (dm core set it before calling ctr), which outlives it.
-        let completes = unsafe { ti.type_.as_ref() }.is_some_and(|tt| tt.end_io.is_some());
-        ti.per_io_data_size = if completes { core::mem::size_of::<T::PerBio>() as c_uint } else { 0 };
+        ti.per_io_data_size = if has_end_io(ti) { core::mem::size_of::<T::PerBio>() as c_uint } else { 0 };
         ti.private = KBox::into_raw(ctx).cast::<c_void>();
     }
 }
@@ -227,14 +239,14 @@ impl Target<'_> {
         self.raw().len
     }
 
-    /// Whether dm core calls this target's `end_io` (its type was registered
-    /// with it): only then does the value `map` returns reach `end_io`.
+    /// Whether this target has per-bio data, which the constructor gives it
+    /// exactly when its type has an end_io (one load from the target: read
+    /// by the map trampoline for every bio).
     #[inline]
-    pub(crate) fn completes(&self) -> bool {
-        // SAFETY: `type_` is the registered target_type of a constructed
-        // target, unmodified while registered and alive longer than it.
-        unsafe { self.raw().type_.as_ref() }.is_some_and(|tt| tt.end_io.is_some())
+    pub(super) fn has_per_bio_data(&self) -> bool {
+        self.raw().per_io_data_size != 0
     }
+
 }
 
 /// Arguments of a constructor or message, as C strings.

@@ -80,11 +80,12 @@ pub(super) unsafe extern "C" fn map<T: TargetOps>(ti: *mut b::dm_target, clone: 
     };
     match T::map(&target, ctx, &mut bio) {
         MapResult::Remapped(value) => {
-            if target.completes() {
+            if target.has_per_bio_data() {
                 // SAFETY: `clone` is this target's clone, owned by map until
-                // it returns; with an end_io the target has per-bio data of
-                // `T::PerBio`'s size (`CtrTarget::finish`), written here
-                // before dm core submits the clone and read by `end_io`.
+                // it returns; a target has per-bio data only with an end_io,
+                // and then of `T::PerBio`'s size (`CtrTarget::finish`),
+                // written here before dm core submits the clone and read by
+                // `end_io`.
                 unsafe { ptr::write(per_bio::<T>(clone), value) };
             }
             b::DM_MAPIO_REMAPPED as c_int
@@ -107,8 +108,8 @@ pub(super) unsafe extern "C" fn end_io<T: TargetOps>(
     // SAFETY: `error` is dm core's status of the completed clone (BLK_STS_OK
     // is 0), read only.
     let failed = !error.is_null() && unsafe { *error } != 0;
-    // SAFETY: dm core calls end_io (registered only with `end_io`, so
-    // `target.completes()` held in map) only for clones that this target's
+    // SAFETY: dm core calls end_io (registered only with `end_io`, so the
+    // target has per-bio data and map wrote it) only for clones that this target's
     // `map` remapped (a killed or requeued clone never reaches it), and
     // `map` wrote a `T::PerBio` into the clone's per-bio data before
     // returning DM_MAPIO_REMAPPED; `T::PerBio` is `Copy`, so reading it is a
