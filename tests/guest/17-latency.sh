@@ -7,15 +7,22 @@
 figure() { note "$*"; [ -z "${DMP_TEST_REPORT:-}" ] || echo "$*" >>"$DMP_TEST_REPORT"; }
 
 sectors=$((64 * 1024 * 2))
+# load PARAMS... EXPECTED: loads dmp with PARAMS, checks the parameter reads
+# EXPECTED (Y/N), and makes dmp1 (dm-N in $d) over dm-zero, all counters 0.
+load() {
+	local want=${*: -1}
+	modprobe dmp "${@:1:$#-1}"
+	assert_eq "$(cat /sys/module/dmp/parameters/latency)" "$want" "the latency parameter"
+	zero_dev zero1 $sectors
+	dmp_dev dmp1 /dev/mapper/zero1
+	d=$(kname dmp1)
+	udevadm settle 2>/dev/null || true
+	echo 1 >"$STAT/reset"
+}
+
 # By default requests are not timed (latency=0 costs nothing per completion):
 # counted at map as ever, the completion fields stay 0.
-modprobe dmp
-assert_eq "$(cat /sys/module/dmp/parameters/latency)" N "the latency parameter by default"
-zero_dev zero1 $sectors
-dmp_dev dmp1 /dev/mapper/zero1
-d=$(kname dmp1)
-udevadm settle 2>/dev/null || true
-echo 1 >"$STAT/reset"
+load N
 dd if=/dev/mapper/dmp1 of=/dev/null bs=4096 count=4 iflag=direct status=none
 read -r -a f <"$STAT/$d/stat"
 assert_eq "${f[0]} ${f[3]} ${f[8]} ${f[9]} ${f[20]} ${f[24]} ${f[31]}" "4 0 0 0 0 0 0" \
@@ -23,13 +30,7 @@ assert_eq "${f[0]} ${f[3]} ${f[8]} ${f[9]} ${f[20]} ${f[24]} ${f[31]}" "4 0 0 0 
 assert_eq "$(awk '{ s += $2 } END { print s }' "$STAT/$d/latency")" 0 "latency histogram without latency=1"
 cleanup_all
 
-modprobe dmp latency=1
-assert_eq "$(cat /sys/module/dmp/parameters/latency)" Y "the latency parameter when set"
-zero_dev zero1 $sectors
-dmp_dev dmp1 /dev/mapper/zero1
-d=$(kname dmp1)
-udevadm settle 2>/dev/null || true
-echo 1 >"$STAT/reset"
+load latency=1 Y
 
 # --- Known I/O: every field of the snapshot ---------------------------------
 t0=$(date +%s%N)
