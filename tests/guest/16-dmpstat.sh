@@ -116,7 +116,13 @@ fio --name=busy --filename=/dev/mapper/dmp3 --rw=randrw --bs=4k --direct=1 --ioe
 	--numjobs=4 --size=64m --time_based --runtime=30 --thread --group_reporting \
 	--output-format=terse >/tmp/fio-busy.out 2>&1 &
 fio_pid=$!
-sleep 2
+# fio takes a while to start (seconds on the debug kernel): wait for its
+# first reads and writes, at most 60 s.
+for _ in $(seq 600); do
+	[ "$(stat_of "$d3" read_cnt)" -gt 0 ] && [ "$(stat_of "$d3" write_cnt)" -gt 0 ] && break
+	sleep 0.1
+done
+[ "$(stat_of "$d3" read_cnt)" -gt 0 ] || { kill "$fio_pid"; wait "$fio_pid"; fail "fio did not start within 60 s"; }
 set +e
 $dmpstat -x dmp3 1 3 >/tmp/x.txt 2>&1; x_rc=$?
 $dmpstat check >/tmp/check-busy.txt 2>&1; busy_rc=$?
