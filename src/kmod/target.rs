@@ -14,7 +14,7 @@ use crate::kapi::{
     TargetOps, TargetRegistration,
 };
 use crate::registry::{self, DevStats};
-use crate::stats::{account, busy, complete, parse_message, write_status, IoKind, Message, SliceWriter, Started};
+use crate::stats::{account, busy, complete, parse_message, write_status, Message, SliceWriter, Started};
 use crate::sysfs;
 use core::ffi::CStr;
 use core::fmt::Write;
@@ -69,19 +69,38 @@ impl Drop for DmpCtx {
     }
 }
 
-/// Counts a request that is timed to its completion: its start, in flight,
-/// and the busy time up to it. Out of line, so that the untimed path (the
-/// default) stays as small as it was.
+/// Sends the bio to the underlying device, at its offset in the segment.
+#[inline(always)]
+fn remap(ti: &Target<'_>, ctx: &DmpCtx, bio: &mut Bio<'_>, bytes: u64) {
+    // An empty flush has no sector to remap.
+    let sector = if bytes == 0 {
+        bio.sector()
+    } else {
+        // dm core only sends bios inside the segment: no underflow.
+        bio.sector().wrapping_sub(ti.begin())
+    };
+    bio.remap(&ctx.dev, sector);
+}
+
+/// `map` for a request that is timed to its completion: counts it, its
+/// start, in flight and the busy time up to it. Out of line, so that the
+/// untimed path (the default) stays as small as it was.
 #[inline(never)]
-fn start_timed(stats: &StatsRef<DevStats>, kind: IoKind, bytes: u64, preflush: bool) -> Started {
-    let now = now_ns();
-    // In flight before this one: asked at most once per ms.
-    let idle_to_busy = stats.busy.start(now, || stats.in_flight());
-    stats.add_started(&account(kind, bytes, preflush));
-    if idle_to_busy != 0 {
-        stats.add_slots(&[busy(idle_to_busy)]);
-    }
-    Started::new(kind, preflush, now)
+fn map_timed(ti: &Target<'_>, ctx: &DmpCtx, bio: &mut Bio<'_>) -> MapResult<Option<Started>> {
+    let bytes = bio.bytes();
+    let started = ctx.stats.as_ref().map(|stats| {
+        let (kind, preflush) = (bio.kind(), bio.preflush());
+        let now = now_ns();
+        // In flight before this one: asked at most once per ms.
+        let idle_to_busy = stats.busy.start(now, || stats.in_flight());
+        stats.add_started(&account(kind, bytes, preflush));
+        if idle_to_busy != 0 {
+            stats.add_slots(&[busy(idle_to_busy)]);
+        }
+        Started::new(kind, preflush, now)
+    });
+    remap(ti, ctx, bio, bytes);
+    MapResult::Remapped(started)
 }
 
 impl TargetOps for Dmp {
@@ -139,25 +158,15 @@ impl TargetOps for Dmp {
     // Into the trampoline: the I/O path's only Rust function.
     #[inline(always)]
     fn map(ti: &Target<'_>, ctx: &DmpCtx, bio: &mut Bio<'_>) -> MapResult<Option<Started>> {
-        let bytes = bio.bytes();
-        let mut started = None;
-        if let Some(stats) = &ctx.stats {
-            let (kind, preflush) = (bio.kind(), bio.preflush());
-            if ctx.timed {
-                started = Some(start_timed(stats, kind, bytes, preflush));
-            } else {
-                stats.add(&account(kind, bytes, preflush));
-            }
+        if ctx.timed {
+            return map_timed(ti, ctx, bio);
         }
-        // An empty flush has no sector to remap.
-        let sector = if bytes == 0 {
-            bio.sector()
-        } else {
-            // dm core only sends bios inside the segment: no underflow.
-            bio.sector().wrapping_sub(ti.begin())
-        };
-        bio.remap(&ctx.dev, sector);
-        MapResult::Remapped(started)
+        let bytes = bio.bytes();
+        if let Some(stats) = &ctx.stats {
+            stats.add(&account(bio.kind(), bytes, bio.preflush()));
+        }
+        remap(ti, ctx, bio, bytes);
+        MapResult::Remapped(None)
     }
 
     fn end_io(_ti: &Target<'_>, ctx: &DmpCtx, started: Option<Started>, error: bool) {
