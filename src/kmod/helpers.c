@@ -172,3 +172,13 @@ void dmp_on_each_cpu(void (*func)(void *info), void *info, int wait)
 	on_each_cpu(func, info, wait);
 }
 #endif
+
+/*
+ * dmp's kernel log messages: the text is formatted in Rust; printed with %s,
+ * because a kernel built without Rust has no %pA (which the kernel crate's
+ * pr_* macros use) and a self-contained dmp.ko must run there.
+ */
+void dmp_log_warn(const char *text, size_t len)
+{
+	pr_warn("dmp: %.*s\n", (int)len, text);
+}

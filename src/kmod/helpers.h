@@ -17,6 +17,7 @@ struct module;
 
 void dmp_bio_set_dev(struct bio *bio, struct block_device *bdev);
 sector_t dmp_bdev_nr_sectors(struct block_device *bdev);
+void dmp_log_warn(const char *text, size_t len);
 
 void *dmp_kzalloc(size_t size);
 

@@ -19,7 +19,6 @@ use crate::sysfs;
 use core::ffi::CStr;
 use core::fmt::Write;
 use kernel::error::{code, Error, Result};
-use kernel::pr_warn;
 use kernel::ThisModule;
 
 /// Keeps the target type registered while the module is loaded.
@@ -207,7 +206,7 @@ impl TargetOps for Dmp {
                 let mut buf = [0u8; 96];
                 let mut text = SliceWriter::new(&mut buf);
                 let _ = write!(text, "{}", e);
-                pr_warn!("{}\n", core::str::from_utf8(text.written()).unwrap_or("bad message"));
+                crate::kapi::log_warn(text.written());
                 Err(code::EINVAL)
             }
         }

@@ -19,6 +19,9 @@ passed=0 failed=0
 mkdir -p "$tmp/src/scripts/dkms"
 cp "${DMP_TEST_WRAPPER:-$here/../../scripts/dkms/dkms-make}" "$tmp/src/scripts/dkms/dkms-make"
 wrapper=$tmp/src/scripts/dkms/dkms-make
+cp "$here/../../scripts/dkms/kernel-print.sed" "$here/../../scripts/dkms/kernel-print-text.rs" "$tmp/src/scripts/dkms/"
+mkdir -p "$tmp/src/src/kmod"
+cp "$here/../../src/kmod/bindings_wrapper.h" "$here/../../src/kmod/helpers.h" "$tmp/src/src/kmod/"
 
 KVER=6.17.0-5-generic
 RUSTC_TEXT='rustc 1.82.0 (f6e511eec 2024-10-15) (built from a source tarball)'
@@ -90,6 +93,18 @@ ksource() { # DIR VERSION.PATCHLEVEL.SUBLEVEL [TARBALL]
 	local v=$2
 	rm -rf "$1"; mkdir -p "$1"
 	printf 'VERSION = %s\nPATCHLEVEL = %s\nSUBLEVEL = %s\n' "${v%%.*}" "$(echo "$v" | cut -d. -f2)" "${v##*.}" >"$1/Makefile"
+	# The lines of 6.12's rust/kernel/print.rs and kunit.rs that print %pA.
+	mkdir -p "$1/rust/kernel" "$1/rust/bindings"
+	cat >"$1/rust/kernel/print.rs" <<'RS'
+// Called from `vsprintf` with format specifier `%pA`.
+            b"%pA\0\0\0\0\0"
+            b"%s: %pA\0"
+            &args as *const _ as *const c_void,
+            &args as *const _ as *const c_void,
+RS
+	printf '%s\n' '            c"\x013%pA".as_ptr() as _,' '            &args as *const _ as *const c_void,' \
+		'            c"\x016%pA".as_ptr() as _,' '            &args as *const _ as *const c_void,' >"$1/rust/kernel/kunit.rs"
+	echo '#include <linux/blk-mq.h>' >"$1/rust/bindings/bindings_helper.h"
 	if [ $# -ge 3 ]; then
 		mkdir -p "$(dirname "$3")"
 		tar -cf "$3" -C "$(dirname "$1")" "$(basename "$1")"
@@ -116,7 +131,14 @@ reset_bin() {
 echo "make $*" >"@T@/make.args"
 M= O= KR=
 for a; do case $a in M=*) M=${a#M=} ;; O=*) O=${a#O=} ;; KERNELRELEASE=*) KR=${a#KERNELRELEASE=} ;; esac; done
-if [ -n "$O" ]; then
+case $M in
+*/probe-headers) echo "struct bio { size: 136 }" >"$M/probe.o"; echo "make $*" >"@T@/probe-headers.args"; exit 0 ;;
+*/probe-private) echo "struct bio { size: 136 }" >"$M/probe.o"
+	[ -f "@T@/layout-differs" ] && echo "struct bio { size: 144 }" >"$M/probe.o"
+	echo "make $*" >"@T@/probe-private.args"; exit 0 ;;
+esac
+case " $* " in *" CONFIG_RUST=y "*" prepare "*) [ -n "$O" ] && { echo "make $*" >"@T@/crates.args"; [ -f "@T@/pA-left" ] && echo '%pA' >"$O/rust/kernel.o"; exit 0; } ;; esac
+if [ -n "$O" ] && [ -z "$M" ]; then
 	echo "make $*" >"@T@/regen.args"; echo run >>"@T@/regen.count"
 	[ -f "@T@/fail-prepare" ] && { echo "error[E0463]: can't find crate for core"; exit 2; }
 	mkdir -p "$O/rust/helpers" "$O/scripts" "$O/include/config" "$O/include/generated"
@@ -124,11 +146,13 @@ if [ -n "$O" ]; then
 	touch "$O/rust/libmacros.so" "$O/rust/kernel.o" "$O/scripts/target.json" "$O/include/generated/rustc_cfg"
 	echo "$KR" >"$O/include/config/kernel.release"
 	[ -f "@T@/config-extra" ] && cat "@T@/config-extra" >>"$O/.config"
+	touch "$O/rust/core.o" "$O/rust/bindings.o"; cp "$O/.config" "$O/include/config/auto.conf"
 	exit 0
 fi
 if [ -n "$M" ]; then
 	[ -f "@T@/modpost-says" ] && cat "@T@/modpost-says"
 	echo elf >"$M/dmp.ko"
+	[ -f "@T@/ko-extra" ] && cat "@T@/ko-extra" >>"$M/dmp.ko"
 fi
 exit 0
 EOF
@@ -142,12 +166,17 @@ esac
 EOF
 	sed -i "s|@T@|$tmp|g" "$bin/make" "$bin/dpkg-query"
 	printf '#!/bin/sh\nsed "s/^/                 U /" "%s/imports"\n' "$tmp" >"$bin/nm"
-	printf '#!/bin/sh\ncat "%s/vermagic"\n' "$tmp" >"$bin/modinfo"
+	printf '#!/bin/sh\ncase "$3" in *dm-mod*) cat "%s/vermagic-kernel" ;; *) cat "%s/vermagic" ;; esac\n' "$tmp" "$tmp" >"$bin/modinfo"
+	printf '#!/bin/sh\ncat "%s/sections"\n' "$tmp" >"$bin/readelf"
+	printf '#!/bin/sh\ncat "$3"\n' >"$bin/pahole"
+	printf '  [ 5] __versions        PROGBITS\n  [ 6] .modinfo          PROGBITS\n' >"$tmp/sections"
 	for t in flex bison bc perl xz; do printf '#!/bin/sh\nexit 0\n' >"$bin/$t"; done
 	tool "$bin/gcc" "gcc (Ubuntu 14.2.0-4ubuntu2) 14.2.0"
 	chmod +x "$bin"/*
 	rm -f "$tmp/make.args" "$tmp/regen.args" "$tmp/regen.count" "$tmp/fail-prepare" "$tmp/config-extra" \
-		"$tmp/modpost-says" "$tmp/src/dmp.ko"
+		"$tmp/modpost-says" "$tmp/src/dmp.ko" "$tmp/crates.args" "$tmp/probe-headers.args" "$tmp/probe-private.args" \
+		"$tmp/layout-differs" "$tmp/pA-left" "$tmp/ko-extra" "$tmp/vermagic-kernel"
+	rm -rf "$tmp/mods"
 }
 
 # run_case NAME EXPECTED-STATUS PATTERN... : the wrapper's output must match
@@ -198,18 +227,17 @@ OS=none run_case "no headers: names linux-headers and kernel-devel" 2 \
 	"no kernel build tree" "apt install linux-headers-$KVER" "dnf install kernel-devel-$KVER"
 OS=fedora run_case "no headers on Fedora: names kernel-devel only" 2 "fix: dnf install kernel-devel-$KVER" "!apt install"
 
-# 2. Kernel without Rust.
+# 2. Kernel without Rust that the self-contained build cannot serve (the fake
+# trees are not x86-64 unless a case says so), or with that build switched off.
 reset_bin; tree "$tmp/k"; sed -i '/^CONFIG_RUST=/d' "$tmp/k/include/config/auto.conf"
-run_case "CONFIG_RUST off" 3 "without Rust support \(CONFIG_RUST is not set\)" "CONFIG_RUST=y|built with Rust"
-# Debian's default trixie kernel: no Rust; the fix is the backports kernel.
-reset_bin; LAYOUT=debian REL=6.12.117+deb13-amd64 tree "$tmp/k"; sed -i '/^CONFIG_RUST=/d' "$tmp/k/include/config/auto.conf"
-K=6.12.117+deb13-amd64 OS=debian run_case "Debian 6.12 (no Rust): names the trixie-backports kernel" 3 \
-	"Debian's trixie kernel \(6.12\) is built without Rust" \
-	"apt install -t trixie-backports linux-image-amd64 linux-headers-amd64" \
-	"!linux-lib-rust" "!Debian's 6.12 and later" "!Ubuntu" "!dnf"
+run_case "CONFIG_RUST off, not x86-64: refused by the self-contained build" 13 \
+	"without Rust support \(CONFIG_RUST is not set\)" "refuses this kernel" "  - the kernel is not x86-64" \
+	"CONFIG_RUST=y|built with Rust"
 reset_bin; LAYOUT=debian REL=6.12.117+deb13-cloud-amd64 tree "$tmp/k"; sed -i '/^CONFIG_RUST=/d' "$tmp/k/include/config/auto.conf"
-K=6.12.117+deb13-cloud-amd64 OS=debian run_case "Debian cloud flavour: the same flavour from backports" 3 \
-	"linux-image-cloud-amd64 linux-headers-cloud-amd64"
+EXTRA_ENV=DMP_SELF_CONTAINED=0 K=6.12.117+deb13-cloud-amd64 OS=debian run_case "self-contained build switched off: exit 3, names the backports kernel" 3 \
+	"Debian's trixie kernel \(6.12\) is built without Rust" "switched off \(DMP_SELF_CONTAINED=0\)" \
+	"apt install -t trixie-backports linux-image-cloud-amd64 linux-headers-cloud-amd64" \
+	"!linux-lib-rust" "!Ubuntu" "!dnf"
 
 # 3. Kernel too old (the build tree's kernel.release counts).
 reset_bin; REL=6.8.0-31-generic tree "$tmp/k"
@@ -417,7 +445,7 @@ meta=$tmp/meta/$FED_REL meta_re=$tmp/meta/$FED_REL
 check "... make prepare ran in that directory" grep -q -- "-C $tmp/fsrc/linux-$FED_REL O=$meta.work/out" "$tmp/regen.args"
 check "... the private tree links the full tree's Makefile and adds rustc_cfg" \
 	test -L "$meta/build/Makefile" -a -f "$meta/build/include/generated/rustc_cfg" -a -L "$meta/build/include/config"
-check "... the named source is left as it was" test "$(ls -A "$tmp/fsrc/linux-$FED_REL")" = Makefile
+check "... the named source is left as it was" test "$(ls -A "$tmp/fsrc/linux-$FED_REL" | tr '\n' ' ')" = "Makefile rust "
 check "... the log of the regeneration is kept, the work directory is gone" test -f "$meta.log" -a ! -e "$meta.work"
 # A named tree that was configured in: not ours to clean, make O= refuses it.
 fed_case; ksource "$tmp/fsrc/linux-$FED_REL" 6.17.1; touch "$tmp/fsrc/linux-$FED_REL/.config"
@@ -434,6 +462,111 @@ tool "$bin/rustc-1.82" "$RUSTC_TEXT"; tool "$bin/bindgen-0.65" "$BINDGEN_TEXT"
 ksource "$tmp/usrc/linux-6.17.0" 6.17.0
 EXTRA_ENV="DMP_KERNEL_SOURCE=$tmp/usrc/linux-6.17.0" run_case "Ubuntu without linux-lib-rust but a named source: regenerates" 0 \
 	"regenerating" "dmp.ko fits" "!linux-lib-rust"
+
+# --- Self-contained mode: Debian trixie's 6.12, no CONFIG_RUST, MODVERSIONS. ---
+SC_REL=6.12.117+deb13-amd64 SC_VER=6.12.117-1 SC_REL_RE='6\.12\.117\+deb13-amd64'
+# sc_case [OPTION=VALUE...]: the headers of Debian's 6.12 (x86-64, gcc,
+# MODVERSIONS, no Rust) with extra options, trixie's rustc and bindgen, and
+# linux-source-6.12 of the same version; Debian's dm-mod.ko for the vermagic.
+sc_case() {
+	reset_bin; LAYOUT=debian REL=$SC_REL tree "$tmp/k"
+	sed -i '/^CONFIG_RUST=/d; /^CONFIG_RUSTC_VERSION_TEXT=/d; /^CONFIG_BINDGEN_VERSION_TEXT=/d' "$tmp/k/include/config/auto.conf"
+	printf '%s\n' CONFIG_X86_64=y CONFIG_MODVERSIONS=y CONFIG_DEBUG_INFO_BTF=y CONFIG_PAHOLE_HAS_LANG_EXCLUDE=y "$@" \
+		>>"$tmp/k/include/config/auto.conf"
+	cp "$tmp/k/include/config/auto.conf" "$tmp/k/.config"
+	tool "$bin/rustc" "$DEB_RUSTC"; tool "$bin/bindgen" "bindgen 0.71.1"
+	dpkg_state "linux-headers-$SC_REL" "$SC_VER" linux-source-6.12 "$SC_VER"
+	ksource "$tmp/s/linux-source-6.12" 6.12.117 "$tmp/usrsrc/linux-source-6.12.tar.xz"
+	echo "$SC_REL SMP preempt mod_unload modversions " >"$tmp/vermagic"
+	cp "$tmp/vermagic" "$tmp/vermagic-kernel"
+	echo dm_register_target >"$tmp/imports"
+	mkdir -p "$tmp/mods/$SC_REL/kernel/drivers/md"; touch "$tmp/mods/$SC_REL/kernel/drivers/md/dm-mod.ko"
+}
+sc_run() { K=$SC_REL OS=debian EXTRA_ENV="DMP_MODULES_DIR=$tmp/mods ${EXTRA_ENV:-}" run_case "$@"; }
+sc_meta=$tmp/meta/$SC_REL
+
+# 25. Configurations the mode refuses, each by name (exit 13), before anything is built.
+sc_case CONFIG_RANDSTRUCT_FULL=y
+sc_run "self-contained: RANDSTRUCT is refused by name" 13 \
+	"refuses this kernel" "CONFIG_RANDSTRUCT_FULL is set: structure layouts are randomized" \
+	"apt install -t trixie-backports linux-image-amd64" "!building its Rust crates"
+check "... nothing was built" test ! -e "$tmp/regen.count" -a ! -e "$sc_meta"
+sc_case CONFIG_CC_IS_CLANG=y CONFIG_KASAN=y
+sc_run "self-contained: a clang KASAN kernel names both" 13 "CONFIG_CC_IS_CLANG is set: the kernel was built with clang" \
+	"CONFIG_KASAN is set"
+sc_case; sed -i '/^CONFIG_X86_64=/d' "$tmp/k/include/config/auto.conf"
+sc_run "self-contained: another architecture is refused" 13 "the kernel is not x86-64"
+sc_case; sed -i '/^CONFIG_PAHOLE_HAS_LANG_EXCLUDE=/d' "$tmp/k/include/config/auto.conf"
+sc_run "self-contained: BTF without --lang_exclude is refused" 13 "CONFIG_DEBUG_INFO_BTF is set and the kernel's pahole had no --lang_exclude"
+
+# 26. No linux-source, or another version of it (trixie vs trixie-security).
+sc_case; dpkg_state "linux-headers-$SC_REL" "$SC_VER"
+sc_run "self-contained without linux-source: names linux-source-6.12 of the headers' version" 10 \
+	"linux-source-6.12 is not installed" "fix: apt install linux-source-6.12=6\.12\.117-1"
+sc_case; dpkg_state "linux-headers-$SC_REL" "$SC_VER" linux-source-6.12 6.12.118-1
+sc_run "self-contained with linux-source 6.12.118-1: refused, both named" 10 \
+	"linux-source-6.12 is version 6.12.118-1, not 6\.12\.117-1" "apt install linux-source-6.12=6\.12\.117-1"
+sc_case; rm -f "$bin/pahole"
+sc_run "self-contained without pahole: named" 11 "missing: pahole" "fix: apt install pahole"
+
+# 27. The build: the kernel's configuration unchanged, crates with CONFIG_RUST=y
+# on the command line only, layouts compared, dmp linked with the crates.
+sc_case
+MODE=--check sc_run "self-contained: --check says what will be built" 0 "can build dmp" \
+	"self-contained: the kernel's Rust crates will be built from linux-source-6.12 6\.12\.117-1"
+sc_run "self-contained: builds the crates, then dmp.ko, and checks it" 0 \
+	"kernel $SC_REL_RE has no Rust: building its Rust crates from linux-source-6.12 6\.12\.117-1" \
+	"Rust crates of kernel $SC_REL_RE built in [0-9]+ s" "dmp.ko fits kernel $SC_REL_RE"
+check "... olddefconfig prepare modules_prepare in the private tree, with the kernel's gcc" \
+	grep -q -- "-C $sc_meta/src O=$sc_meta/build .*KERNELRELEASE=$SC_REL RUSTC=$bin/rustc HOSTRUSTC=$bin/rustc BINDGEN=$bin/bindgen CC=gcc olddefconfig prepare modules_prepare" "$tmp/regen.args"
+check "... the private tree got the headers' .config" cmp "$tmp/k/.config" "$sc_meta/build/.config"
+check "... the crates with CONFIG_RUST=y and without MODVERSIONS on the command line" \
+	grep -q "CONFIG_RUST=y CONFIG_RUST_OVERFLOW_CHECKS=y CONFIG_MODVERSIONS= RUSTFLAGS_KERNEL=--cfg CONFIG_RUST --cfg CONFIG_RUST_OVERFLOW_CHECKS prepare" "$tmp/crates.args"
+check "... the layout probe compiled in the headers' tree and in the private tree" \
+	sh -c "grep -q -- '-C $tmp/k M=$sc_meta.work/probe-headers .*probe.o' '$tmp/probe-headers.args' && grep -q -- 'O=$sc_meta/build .*M=$sc_meta.work/probe-private probe.o' '$tmp/probe-private.args'"
+check "... dmp built in the private tree with DMP_SELF_CONTAINED=1" \
+	grep -q -- "-C $sc_meta/build M=$tmp/src RUSTC=$bin/rustc BINDGEN=$bin/bindgen CC=gcc CONFIG_RUST=y CONFIG_RUST_OVERFLOW_CHECKS=y DMP_SELF_CONTAINED=1 LLVM=0" "$tmp/make.args"
+check "... the kernel crate prints with %s: no %pA left outside comments" \
+	sh -c "! grep -v '^ *//' '$sc_meta/src/rust/kernel/print.rs' '$sc_meta/src/rust/kernel/kunit.rs' | grep -q '%pA' && grep -q 'pub struct DmpText' '$sc_meta/src/rust/kernel/print.rs'"
+check "... the private tree has the headers' Module.symvers" cmp "$tmp/k/Module.symvers" "$sc_meta/build/Module.symvers"
+check "... the headers are untouched" test ! -e "$tmp/k/rust"
+sc_run "self-contained: a second build reuses the crates" 0 "dmp.ko fits" "!building its Rust crates"
+check "... the private tree was not made again" test "$(wc -l <"$tmp/regen.count")" = 1
+echo "CONFIG_NEW=y" >>"$tmp/k/.config"; echo "CONFIG_NEW=y" >>"$tmp/k/include/config/auto.conf"
+sc_run "self-contained: changed headers of the same release: built again" 0 "building its Rust crates"
+
+# 28. The private configuration differs from the kernel's: refused (14).
+sc_case; echo "CONFIG_SOMETHING_ELSE=y" >"$tmp/config-extra"
+sc_run "self-contained: a configuration that differs after olddefconfig is refused" 14 \
+	"the private configuration made from its headers' .config differs" "CONFIG_SOMETHING_ELSE" "could corrupt memory|would see other structure layouts"
+check "... nothing is kept, the crates were not built" test ! -e "$sc_meta" -a ! -e "$sc_meta.work" -a ! -e "$tmp/crates.args"
+sc_case; printf 'CONFIG_RUSTC_VERSION=108501\nCONFIG_RUSTC_LLVM_VERSION=190107\nCONFIG_RUST_IS_AVAILABLE=y\n' >"$tmp/config-extra"
+sc_run "self-contained: the rustc probes alone may differ" 0 "dmp.ko fits"
+
+# 29. A structure layout differs between the headers and the private tree (14).
+sc_case; touch "$tmp/layout-differs"
+sc_run "self-contained: a differing structure layout is refused" 14 "structure layouts differ" "bio" "could corrupt memory"
+check "... nothing is kept" test ! -e "$sc_meta" -a ! -e "$tmp/src/dmp.ko"
+
+# 30. The kernel crate's printing cannot be adapted, or %pA survives.
+sc_case; sed -i '/&args/d' "$tmp/s/linux-source-6.12/rust/kernel/print.rs"
+tar -cf "$tmp/usrsrc/linux-source-6.12.tar.xz" -C "$tmp/s" linux-source-6.12
+sc_run "self-contained: a kernel crate whose %pA printing is unknown is refused" 11 "prints with %pA in a way dmp's adaptation"
+sc_case; touch "$tmp/pA-left"
+sc_run "self-contained: %pA left in the built kernel crate is refused" 11 "still prints with %pA"
+
+# 31. The gate on the built dmp.ko (12): deleted, nothing installed.
+sc_case; echo 'xx %pA xx' >"$tmp/ko-extra"
+sc_run "self-contained gate: a %pA in dmp.ko" 12 "contains a %pA format" "DKMS installs nothing"
+check "... dmp.ko is deleted, the crates too" test ! -e "$tmp/src/dmp.ko" -a ! -e "$sc_meta"
+sc_case; printf '  [ 5] __ksymtab_gpl     PROGBITS\n  [ 6] __versions PROGBITS\n' >"$tmp/sections"
+sc_run "self-contained gate: an export (__ksymtab)" 12 "it exports symbols"
+sc_case; printf '  [ 6] .modinfo PROGBITS\n' >"$tmp/sections"
+sc_run "self-contained gate: no __versions under MODVERSIONS" 12 "no __versions section"
+sc_case; echo rust_helper_BUG >>"$tmp/imports"; printf '0x0\trust_helper_BUG\tvmlinux\tEXPORT_SYMBOL\t\n' >>"$tmp/k/Module.symvers"
+sc_run "self-contained gate: a Rust import" 12 "imports Rust symbols.*rust_helper_BUG"
+sc_case; echo "$SC_REL SMP preempt mod_unload " >"$tmp/vermagic"
+sc_run "self-contained gate: a vermagic without modversions" 12 "its vermagic '$SC_REL_RE SMP preempt mod_unload ' is not that of the kernel's own modules"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -16,6 +16,7 @@
 //! | `kobject.rs` | reference-counted objects with a kobject, and their directories |
 //! | `kset.rs` | a kset with its uevent subsystem, object directories in it |
 //! | `sysfs.rs` | attribute tables and their callbacks |
+//! | `log.rs` | kernel log messages (printed by C with `%s`, never `%pA`) |
 //! | `time.rs` | the clock requests are timed with, and the parameter that turns timing on |
 //! | `bench.rs` | benchmark builds only (cfg-gated, never in the shipped dmp.ko) |
 //!
@@ -29,6 +30,7 @@ mod dm_dev;
 mod dm_tramp;
 mod kobject;
 mod kset;
+mod log;
 mod percpu;
 mod sync;
 mod sysfs;
@@ -48,6 +50,7 @@ pub(crate) use dm::{
 };
 pub(crate) use kobject::{wait_for_kobject_releases, KobjDir};
 pub(crate) use percpu::{PerCpuSlots, StatsRef};
+pub(crate) use log::warn as log_warn;
 pub(crate) use time::{latency_param, now_ns};
 pub(crate) use sync::{DataGuard, Locked, TableGuard};
 pub(crate) use kset::{Kset, UeventOps, UeventSubsystem};
