@@ -202,8 +202,12 @@ def settle():
 # per-CPU and global pools (up to 128 per CPU and 1024 in all, moved in
 # batches of 16, lib/debugobjects.c), so its slab cache, debug_objects_cache,
 # grows to the pools' high-water mark without any leak (seen: +176 over 30
-# cycles). What it tracks is counted in its own statistics instead: pool_used,
-# the tracking objects in use, i.e. live timers, work items, RCU heads...
+# cycles). Nor is its own count of objects in use (pool_used) a leak signal:
+# it grows with dm-linear alone too (374 over 20 create/remove cycles,
+# probe of 2026-12-01; dmp 452), since some kernel structures that embed
+# timers and work items are freed without untracking them (per-CPU memory is
+# not checked at free). So it is reported, not judged; kmemleak, which the
+# runner scans after every test on the debug kernel, checks every object.
 DEBUG_OBJECTS = "/sys/kernel/debug/debug_objects/stats"
 
 def debug_objects_used():
@@ -244,8 +248,7 @@ def growth(before, after, cycles, what):
         used0, used1 = before.get("debug_objects pool_used"), after.get("debug_objects pool_used")
         if used0 is None or used1 is None:
             sys.exit(f"{what}: debug_objects_cache present but {DEBUG_OBJECTS} unreadable")
-        rows.append((used1 - used0, "debug_objects pool_used", cycles // 2))
-        report(f"  {what}: debug objects in use {used0} -> {used1}"
+        report(f"  {what}: debug objects in use {used0} -> {used1}, not judged"
                f" (their slab cache {after.get('debug_objects_cache', 0) - before['debug_objects_cache']:+d}, pooled)")
     for d, k, lim in rows:
         if d > lim:
