@@ -6,7 +6,7 @@
 
 use crate::bindings as b;
 
-/// Logs `text` at KERN_WARNING, prefixed "dmp: " (cut at 4 GiB, never reached).
+/// Logs `text` at KERN_WARNING, prefixed "dmp: " (cut at i32::MAX bytes, `%.*s` takes an int; never reached).
 pub(crate) fn warn(text: &[u8]) {
     let len = text.len().min(i32::MAX as usize);
     // SAFETY: `text` is valid for reads of `len` bytes for the duration of
