@@ -34,5 +34,13 @@ if printf '%s\n' "$out" | grep -q 'libkernel.rmeta is missing' && ! printf '%s\n
 else
 	echo "FAIL x86-64 passes the architecture check"; printf '%s\n' "$out" | sed 's/^/     | /'; failed=$((failed + 1))
 fi
+# make clean reads Kbuild with no configuration and no DMP_SELF_CONTAINED: the
+# self-contained build's generated C file must still be named for removal.
+out=$(make --no-print-directory -f "$top/Kbuild" -f /dev/stdin src="$top" obj=. dmp-kbuild-clean <<<'dmp-kbuild-clean: ; @echo "clean-files: $(clean-files)"' 2>&1)
+if printf '%s\n' "$out" | grep -qw 'rust_helpers.c'; then
+	echo "ok   make clean removes the generated rust_helpers.c"; passed=$((passed + 1))
+else
+	echo "FAIL make clean removes the generated rust_helpers.c"; printf '%s\n' "$out" | sed 's/^/     | /'; failed=$((failed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
