@@ -6,6 +6,7 @@
 # naming dmp, leaves no device and no directory behind, and the next try
 # without injection works (a new device counts a 4 KiB read). The runner then
 # checks that the kernel reported nothing and kmemleak finds nothing.
+# dmp-test-timeout-debug: 5400
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/fault-lib.sh"
 fi_require

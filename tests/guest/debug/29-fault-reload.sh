@@ -6,6 +6,7 @@
 # directory, which goes away with it; the next try without injection works.
 # The runner then checks that the kernel reported nothing and kmemleak finds
 # nothing.
+# dmp-test-timeout-debug: 5400
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/fault-lib.sh"
 fi_require

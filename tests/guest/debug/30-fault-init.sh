@@ -9,6 +9,7 @@
 # runner's 600 s per test: on the debug kernel each unload and each device
 # removal waits for delayed kobject releases, 1-4 s each.) The runner then
 # checks that the kernel reported nothing and kmemleak finds nothing.
+# dmp-test-timeout-debug: 5400
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/fault-lib.sh"
 [ ! -e /sys/module/dmp ] || fail "dmp is loaded before the test"

@@ -64,6 +64,7 @@ fi_setup() {
 	echo 0 >"$FAILSLAB/reject-end"
 	echo 1000000 >"$FAILSLAB/times"
 	FI_SEQ=$(klog_mark)
+	FI_START=$SECONDS
 	# Page allocations: never a point (an empty required range).
 	if [ -d "$FAILPAGE" ]; then
 		echo 0 >"$FAILPAGE/probability"
@@ -79,7 +80,7 @@ fi_setup() {
 # release is delayed by 1-4 s on the debug kernel, so a report about one may
 # appear a point or two after the point that caused it.
 FI_PATTERN=$("$(dirname "${BASH_SOURCE[0]}")/../klog" pattern)
-FI_SEQ=0
+FI_SEQ=0 FI_START=0
 fi_reports() {
 	local rep
 	rep=$(klog_since "$FI_SEQ" | grep -E -A 60 "$FI_PATTERN" | head -n 150 || true)
@@ -101,6 +102,8 @@ FI_OUT=/tmp/fi.out
 fi_run() {
 	local n=$1 before after
 	shift
+	# Progress, shown if the test fails or times out.
+	[ $((n % 10)) != 0 ] || echo "  point $n, $((SECONDS - FI_START)) s"
 	fi_reports "before point $n"
 	before=$(cat "$FAILSLAB/times")
 	set +e
