@@ -6,8 +6,8 @@
 # point's) gets further, and after every fourth failure and the last one a
 # load without injection works in full: a device is created, counts a 4 KiB
 # read, and the module unloads. (Every failure in full would not fit the
-# runner's 600 s per test: on the debug kernel each unload and each device
-# removal waits for delayed kobject releases, 1-4 s each.) The runner then
+# time limit below: on the debug kernel each unload and each device removal
+# waits for delayed kobject releases, 1-4 s each.) The runner then
 # checks that the kernel reported nothing and kmemleak finds nothing.
 # dmp-test-timeout-debug: 5400
 . "$(dirname "$0")/../lib.sh"
