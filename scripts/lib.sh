@@ -157,6 +157,19 @@ _apt_repo_version() {
 	apt-cache madison "$1" | awk -F'|' 'NR == 1 { gsub(/ /, "", $2); print $2 }'
 }
 
+# Start COMMAND in the background at a low priority (nice NICE, lowest
+# best-effort I/O), in a session of its own, so that `kill -- -$bg_last`
+# stops all of it. A new session is also a new scheduler autogroup (on in
+# Debian's kernels), and autogroups share the CPU equally whatever their
+# tasks' nice: the job sets its group's nice too. Redirect the call's output.
+bg_low() { # NICE COMMAND...; sets bg_last to its pid
+	local n=$1; shift
+	# shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
+	setsid sh -c 'if [ -w /proc/self/autogroup ]; then echo "$0" >/proc/self/autogroup; fi
+		exec nice -n "$0" ionice -c 2 -n 7 "$@"' "$n" "$@" &
+	bg_last=$!
+}
+
 # Run a command inside the build root with /proc, /sys, /dev and the cache
 # directory (at /cache) mounted. Several commands may run at once (a kernel
 # build and a module build): the mounts are shared and counted, set up by the
