@@ -157,6 +157,11 @@ _apt_repo_version() {
 	apt-cache madison "$1" | awk -F'|' 'NR == 1 { gsub(/ /, "", $2); print $2 }'
 }
 
+# Take the lock open on FD; if another build holds it, say so, then wait.
+lock_wait() { # FD WHAT
+	flock -n "$1" || { log "$2: waiting for the build already running"; flock "$1"; }
+}
+
 # Start COMMAND in the background at a low priority (nice NICE, lowest
 # best-effort I/O), in a session of its own, so that `kill -- -$bg_last`
 # stops all of it. A new session is also a new scheduler autogroup (on in
