@@ -213,14 +213,16 @@ DEBUG_OBJECTS = "/sys/kernel/debug/debug_objects/stats"
 # kmemleak's own caches are not judged either. kmemleak_object holds one
 # object per allocation kmemleak tracks (every slab object, vmalloc area and
 # per-CPU allocation): a leaked slab object shows in its own cache, vmalloc
-# in VmallocUsed, and any unreferenced one in the runner's kmemleak scan; its
-# count adds up every other cache's movement besides. And it frees its objects only after
-# an RCU grace period (mm/kmemleak.c put_object: call_rcu), while this
-# sampler allocates and frees with every cache it reads (show_slab_objects'
-# kcalloc), so its count carries the sampler's own frees still in flight
-# (seen: +8 over 12 load/unload cycles, every other cache +0 or less).
+# in VmallocUsed, and any unreferenced one in the runner's kmemleak scan;
+# its count adds up every other cache's movement besides. It frees an object
+# (and its kmemleak_scan_areas) only after an RCU grace period
+# (mm/kmemleak.c put_object: call_rcu), while this sampler allocates and
+# frees with every cache it reads (show_slab_objects' kcalloc), so its count
+# carries the sampler's own frees still in flight (seen: +8 over 12
+# load/unload cycles, every other cache +0 or less; +0 in the next run).
 # Reported, not judged.
-INSTRUMENTS = ("debug_objects_cache", "kmemleak_object", "kmemleak_scan_area")
+KMEMLEAK = ("kmemleak_object", "kmemleak_scan_area")
+INSTRUMENTS = ("debug_objects_cache",) + KMEMLEAK
 
 def debug_objects_used():
     try:
@@ -262,7 +264,7 @@ def growth(before, after, cycles, what):
             sys.exit(f"{what}: debug_objects_cache present but {DEBUG_OBJECTS} unreadable")
         report(f"  {what}: debug objects in use {used0} -> {used1}, not judged"
                f" (their slab cache {after.get('debug_objects_cache', 0) - before['debug_objects_cache']:+d}, pooled)")
-    for k in ("kmemleak_object", "kmemleak_scan_area"):
+    for k in KMEMLEAK:
         if k in before and k in after:
             report(f"  {what}: kmemleak's {k} {after[k] - before[k]:+d}, not judged (see INSTRUMENTS)")
     for d, k, lim in rows:
