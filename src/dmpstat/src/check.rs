@@ -40,6 +40,16 @@
 //! also counts requests of other kinds that have no count of their own. A
 //! reset with requests in flight leaves those requests' completions
 //! counted but not their start, which also breaks the idle relations.
+//!
+//! # When dmp does not time requests
+//!
+//! With the module parameter `latency` off (`latency=0`), dmp counts each
+//! request when it maps it and never sees it end: its completion counts,
+//! times, errors, in-flight gauge and busy time stay 0 and mean nothing.
+//! `check` then compares only what dmp counts (counts and bytes, the
+//! aggregate's sums, `volumes`, the derived fields of `stat`) and says so in
+//! one line ([`UNTIMED`]); comparing a completion count of 0 with the block
+//! layer's would report a difference that is no fault.
 
 use std::thread::sleep;
 use std::time::Duration;
@@ -346,8 +356,9 @@ type Field<T> = (&'static str, fn(&T) -> u64);
 
 /// Compares the sum of the devices' counters with `all_devs` read before
 /// (`a1`) and after (`a2`) them: every counter of the devices, the time,
-/// completion and error counters too when the module has the `stat` file.
-pub fn compare_sum(a1: &Reading, sum: &Reading, a2: &Reading) -> Vec<Pair> {
+/// completion and error counters too when the module has the `stat` file
+/// and times requests (`timed`).
+pub fn compare_sum(a1: &Reading, sum: &Reading, a2: &Reading, timed: bool) -> Vec<Pair> {
     let pair = |what, dmp, lo, hi| Pair {
         what,
         dmp_label: "devices",
@@ -378,7 +389,7 @@ pub fn compare_sum(a1: &Reading, sum: &Reading, a2: &Reading) -> Vec<Pair> {
             )
         })
         .collect();
-    if let (Some(e1), Some(s), Some(e2)) = (a1.ext(), sum.ext(), a2.ext()) {
+    if let (true, Some(e1), Some(s), Some(e2)) = (timed, a1.ext(), sum.ext(), a2.ext()) {
         let ext: [Field<Ext>; 12] = [
             ("read_ns", |e| e.read_ns),
             ("write_ns", |e| e.write_ns),
@@ -501,21 +512,22 @@ fn read(sys: &Sysfs, t: &Target) -> Result<Reading> {
     sys.read_target(t, Default::default())
 }
 
-/// Checks one device: block layer, dmp, block layer again.
-fn check_device(sys: &Sysfs, k: &str) -> Result<Outcome> {
+/// Checks one device: block layer, dmp, block layer again; completions only
+/// when dmp times requests (`timed`).
+fn check_device(sys: &Sysfs, k: &str, timed: bool) -> Result<Outcome> {
     let t = Target::Device(k.to_string());
     let d1 = sys.read_diskstats(k)?;
     let s = read(sys, &t)?;
     let info = sys.device_info(k);
     let stat = format!("/sys/block/{k}/stat");
     let file = format!("{}/stat", sys.target_dir(&t).display());
-    let ext = s.ext();
+    let ext = s.ext().filter(|_| timed);
     settle(
         || sys.read_diskstats(k),
         |d2| {
             let (mut pairs, mut notes) = compare(&d1, &s.counters, ext.as_ref(), d2, &stat);
             match &s.stat {
-                Some(f) => pairs.extend(internal(f, idle(&d1, d2), &file)),
+                Some(f) => pairs.extend(internal(f, timed && idle(&d1, d2), &file)),
                 None => notes.push(
                     "the module has no stat file (older than dmpstat): \
                      completions, times and in-flight not checked"
@@ -532,8 +544,9 @@ fn check_device(sys: &Sysfs, k: &str) -> Result<Outcome> {
 }
 
 /// Checks the aggregate: the block layer's sum, all_devs, the volumes file
-/// and the devices' sum, all_devs again, the block layer's sum again.
-fn check_aggregate(sys: &Sysfs) -> Result<Outcome> {
+/// and the devices' sum, all_devs again, the block layer's sum again;
+/// completions only when dmp times requests (`timed`).
+fn check_aggregate(sys: &Sysfs, timed: bool) -> Result<Outcome> {
     let devices = sys.list_devices()?;
     if devices.is_empty() {
         return Err(Error::NoDevices {
@@ -570,16 +583,16 @@ fn check_aggregate(sys: &Sysfs) -> Result<Outcome> {
         if devices.len() == 1 { "" } else { "s" }
     );
     let file = format!("{}/stat", sys.target_dir(&Target::Aggregate).display());
-    let ext = a1.ext();
+    let ext = a1.ext().filter(|_| timed);
     settle(
         || sum_diskstats(sys, &devices),
         |d2| {
             let (mut pairs, notes) = compare(&d1, &a1.counters, ext.as_ref(), d2, &source);
             if let Some(f) = &a1.stat {
-                pairs.extend(internal(f, idle(&d1, d2) && a1 == a2, &file));
+                pairs.extend(internal(f, timed && idle(&d1, d2) && a1 == a2, &file));
             }
             pairs.extend(compare_volumes(&volumes, &a1.counters, &a2.counters));
-            pairs.extend(compare_sum(&a1, &sum, &a2));
+            pairs.extend(compare_sum(&a1, &sum, &a2, timed));
             Outcome {
                 label: "all_devs".to_string(),
                 pairs,
@@ -590,7 +603,9 @@ fn check_aggregate(sys: &Sysfs) -> Result<Outcome> {
 }
 
 /// Checks the targets; with none, every dmp device and the aggregate.
-pub fn run(sys: &Sysfs, targets: &[Target]) -> Result<Vec<Outcome>> {
+/// `timed`: dmp times requests (its parameter `latency` is on), so its
+/// completion counts are compared too.
+pub fn run(sys: &Sysfs, targets: &[Target], timed: bool) -> Result<Vec<Outcome>> {
     let targets: Vec<Target> = if targets.is_empty() {
         let devices = sys.list_devices()?;
         if devices.is_empty() {
@@ -605,12 +620,18 @@ pub fn run(sys: &Sysfs, targets: &[Target]) -> Result<Vec<Outcome>> {
     let mut out = Vec::new();
     for t in &targets {
         out.push(match t {
-            Target::Device(k) => check_device(sys, k)?,
-            Target::Aggregate => check_aggregate(sys)?,
+            Target::Device(k) => check_device(sys, k, timed)?,
+            Target::Aggregate => check_aggregate(sys, timed)?,
         });
     }
     Ok(out)
 }
+
+/// The one line `check` prints (on standard error) when dmp does not time
+/// requests.
+pub const UNTIMED: &str = "completions, in-flight and times not compared: dmp does not time \
+requests (module parameter latency=0); to compare them too, reload it with \
+`modprobe -r dmp && modprobe dmp latency=1` (or set `options dmp latency=1` in /etc/modprobe.d/)";
 
 /// How a busy check is bounded; printed with a result that needed bounds.
 pub const BOUNDED: &str = "within bounds (busy: each counter lies between the block layer's \
@@ -983,16 +1004,21 @@ mod tests {
         };
         let c = example();
         let r = reading(&c);
-        assert!(compare_sum(&r, &r, &r).iter().all(Pair::ok));
-        assert_eq!(compare_sum(&r, &r, &r).len(), 19);
+        assert!(compare_sum(&r, &r, &r, true).iter().all(Pair::ok));
+        assert_eq!(compare_sum(&r, &r, &r, true).len(), 19);
+        assert_eq!(
+            compare_sum(&r, &r, &r, false).len(),
+            7,
+            "untimed: counts and bytes only"
+        );
         let mut more = c;
         io(&mut more, IoKind::Write, 4096, 3);
         let m = reading(&more);
         assert!(
-            compare_sum(&r, &m, &m).iter().all(Pair::ok),
+            compare_sum(&r, &m, &m, true).iter().all(Pair::ok),
             "inside the bracket"
         );
-        let pairs = compare_sum(&r, &m, &r);
+        let pairs = compare_sum(&r, &m, &r, true);
         let d = differing(&pairs);
         assert_eq!(
             d,

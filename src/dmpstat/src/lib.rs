@@ -123,7 +123,11 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
         }
         Command::Check(a) => {
             let targets = sys.resolve_all(&a.devices)?;
-            let outcomes = check::run(sys, &targets)?;
+            let timed = sys.timed();
+            let outcomes = check::run(sys, &targets, timed)?;
+            if !timed {
+                eprintln!("dmpstat: {}", check::UNTIMED);
+            }
             emit(out, &check::render(&outcomes))?;
             Ok(if outcomes.iter().all(check::Outcome::ok) {
                 EXIT_OK

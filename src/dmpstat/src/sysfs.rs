@@ -354,6 +354,13 @@ impl Sysfs {
         }
     }
 
+    /// Whether dmp times requests to their completion: its parameter
+    /// `latency` is on, or the module predates the parameter (and always
+    /// timed them).
+    pub fn timed(&self) -> bool {
+        self.latency_param() != Some(false)
+    }
+
     /// `ROOT/module/dmp/stat`.
     pub fn stat_dir(&self) -> PathBuf {
         self.module_dir().join("stat")

@@ -351,6 +351,53 @@ fn check_equal() {
     );
 }
 
+/// Counters of a module that does not time requests (`latency=0`): counts
+/// and bytes only, nothing completed, nothing in flight.
+fn untimed(reads: u64, rsize: u64, writes: u64, wsize: u64) -> Counters {
+    let mut c = Counters::zero();
+    for _ in 0..reads {
+        dmp_stats::account(dmp_stats::IoKind::Read, rsize, false).apply(&mut c.slots);
+    }
+    for _ in 0..writes {
+        dmp_stats::account(dmp_stats::IoKind::Write, wsize, false).apply(&mut c.slots);
+    }
+    c
+}
+
+#[test]
+fn check_untimed_compares_what_dmp_counts() {
+    let t = Tree::loaded();
+    let a = untimed(176, 4096, 7, 1024);
+    let disk = counters(176, 4096, 7, 1024, 0, 0);
+    t.add_block(0, "zero1", &[], &Counters::zero());
+    t.add_dmp(1, "dmp1", &["dm-0"], &a, &disk);
+    t.set_aggregate(&a);
+    let param = t.sys().join("module/dmp/parameters/latency");
+    common::write(&param, "N\n");
+    let o = t.run(&["check"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stdout(&o), "dm-1 (dmp1): equal\nall_devs: equal\n");
+    assert_eq!(
+        stderr(&o),
+        format!("dmpstat: {}\n", dmpstat::check::UNTIMED),
+        "one line says what is not compared"
+    );
+    // Counts are still compared: the block layer saw one read more.
+    let mut more = disk;
+    more.merge(&counters(1, 4096, 0, 0, 0, 0));
+    t.set_diskstats(1, &more);
+    let o = t.run(&["check", "dmp1"]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("  read_cnt: dmp 176, block layer 177"), "{}", stdout(&o));
+    t.set_diskstats(1, &disk);
+    // The same counters from a module that times requests lack completions.
+    common::write(&param, "Y\n");
+    let o = t.run(&["check", "dmp1"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains("  read_done: dmp 0, block layer 176"), "{}", stdout(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
 #[test]
 fn check_reports_differences() {
     let (t, a, _) = two_devices();
