@@ -347,7 +347,10 @@ impl Sysfs {
     /// The module parameter `latency` (`ROOT/module/dmp/parameters/latency`,
     /// `Y` or `N`); `None` when unreadable (not loaded, an older module).
     pub fn latency_param(&self) -> Option<bool> {
-        match fs::read_to_string(self.module_dir().join("parameters").join("latency")).ok()?.trim() {
+        match fs::read_to_string(self.module_dir().join("parameters").join("latency"))
+            .ok()?
+            .trim()
+        {
             "Y" | "1" => Some(true),
             "N" | "0" => Some(false),
             _ => None,

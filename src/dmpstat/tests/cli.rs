@@ -388,13 +388,21 @@ fn check_untimed_compares_what_dmp_counts() {
     t.set_diskstats(1, &more);
     let o = t.run(&["check", "dmp1"]);
     assert_eq!(code(&o), 1);
-    assert!(stdout(&o).contains("  read_cnt: dmp 176, block layer 177"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("  read_cnt: dmp 176, block layer 177"),
+        "{}",
+        stdout(&o)
+    );
     t.set_diskstats(1, &disk);
     // The same counters from a module that times requests lack completions.
     common::write(&param, "Y\n");
     let o = t.run(&["check", "dmp1"]);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
-    assert!(stdout(&o).contains("  read_done: dmp 0, block layer 176"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("  read_done: dmp 0, block layer 176"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
 
@@ -1235,17 +1243,31 @@ fn latency_off_is_said_on_stderr() {
     let (t, _, _) = two_devices();
     let param = t.sys().join("module/dmp/parameters/latency");
     common::write(&param, "N\n");
-    for args in [&["latency", "dmp1"][..], &["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"][..]] {
+    for args in [
+        &["latency", "dmp1"][..],
+        &["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"][..],
+    ] {
         let o = t.run(args);
         assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains("latency is off"), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("latency is off"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
     }
     // Not said for the plain listing, nor when the parameter is on.
     assert!(!stderr(&t.run(&["list"])).contains("latency is off"));
     common::write(&param, "Y\n");
-    for args in [&["latency", "dmp1"][..], &["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"][..]] {
+    for args in [
+        &["latency", "dmp1"][..],
+        &["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"][..],
+    ] {
         let o = t.run(args);
         assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
-        assert!(!stderr(&o).contains("latency is off"), "{args:?}: {}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("latency is off"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
     }
 }

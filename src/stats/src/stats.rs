@@ -134,8 +134,9 @@ pub const NR_LAT_BUCKETS: usize = 22;
 /// `[2^(i-1), 2^i)` µs, bucket 20 holds `[524288 µs, 1 s)` and bucket 21
 /// holds 1 s and more.
 pub const LAT_LABELS: [&str; NR_LAT_BUCKETS] = [
-    "<1us", "1us", "2us", "4us", "8us", "16us", "32us", "64us", "128us", "256us", "512us", "1024us",
-    "2048us", "4096us", "8192us", "16384us", "32768us", "65536us", "131072us", "262144us", "524288us", ">=1s",
+    "<1us", "1us", "2us", "4us", "8us", "16us", "32us", "64us", "128us", "256us", "512us",
+    "1024us", "2048us", "4096us", "8192us", "16384us", "32768us", "65536us", "131072us",
+    "262144us", "524288us", ">=1s",
 ];
 
 /// Upper bound (exclusive) of latency bucket `i` in nanoseconds; `None` for
@@ -238,10 +239,12 @@ impl Update {
     /// the derived request count of reads and writes first: what the bio does
     /// to a snapshot.
     pub fn iter(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.count
-            .map(|slot| (slot, 1))
-            .into_iter()
-            .chain(self.adds.iter().filter(|a| a.slot != FLUSH_CNT || a.value != 0).map(|a| (a.slot, a.value)))
+        self.count.map(|slot| (slot, 1)).into_iter().chain(
+            self.adds
+                .iter()
+                .filter(|a| a.slot != FLUSH_CNT || a.value != 0)
+                .map(|a| (a.slot, a.value)),
+        )
     }
 
     /// Number of counters the bio changes.
@@ -286,11 +289,19 @@ pub fn account(kind: IoKind, bytes: u64, preflush: bool) -> Update {
     let add = |slot, value| SlotAdd { slot, value };
     match kind {
         IoKind::Read => Update {
-            adds: [add(READ_BYTES, bytes), add(HIST_READ + bucket(bytes), 1), flush],
+            adds: [
+                add(READ_BYTES, bytes),
+                add(HIST_READ + bucket(bytes), 1),
+                flush,
+            ],
             count: Some(READ_CNT),
         },
         IoKind::Write => Update {
-            adds: [add(WRITE_BYTES, bytes), add(HIST_WRITE + bucket(bytes), 1), flush],
+            adds: [
+                add(WRITE_BYTES, bytes),
+                add(HIST_WRITE + bucket(bytes), 1),
+                flush,
+            ],
             count: Some(WRITE_CNT),
         },
         IoKind::Discard => Update {
@@ -379,9 +390,21 @@ pub fn complete(started: &Started, now_ns: u64, error: bool, busy_ns: u64) -> Do
     let none = add(IN_FLIGHT, 0);
     let err = u64::from(error);
     let (time, done, fail) = match started.kind {
-        IoKind::Read => (add(READ_NS, ns), add(LAT_READ + lat_bucket(ns), 1), add(READ_ERR, err)),
-        IoKind::Write => (add(WRITE_NS, ns), add(LAT_WRITE + lat_bucket(ns), 1), add(WRITE_ERR, err)),
-        IoKind::Discard => (add(DISCARD_NS, ns), add(DISCARD_DONE, 1), add(DISCARD_ERR, err)),
+        IoKind::Read => (
+            add(READ_NS, ns),
+            add(LAT_READ + lat_bucket(ns), 1),
+            add(READ_ERR, err),
+        ),
+        IoKind::Write => (
+            add(WRITE_NS, ns),
+            add(LAT_WRITE + lat_bucket(ns), 1),
+            add(WRITE_ERR, err),
+        ),
+        IoKind::Discard => (
+            add(DISCARD_NS, ns),
+            add(DISCARD_DONE, 1),
+            add(DISCARD_ERR, err),
+        ),
         IoKind::Other => (none, none, none),
     };
     let (flush_time, flush_done) = if started.preflush {
@@ -390,7 +413,15 @@ pub fn complete(started: &Started, now_ns: u64, error: bool, busy_ns: u64) -> Do
         (none, none)
     };
     Done {
-        adds: [time, done, fail, flush_time, flush_done, add(IN_FLIGHT, u64::MAX), add(IO_TICKS_NS, busy_ns)],
+        adds: [
+            time,
+            done,
+            fail,
+            flush_time,
+            flush_done,
+            add(IN_FLIGHT, u64::MAX),
+            add(IO_TICKS_NS, busy_ns),
+        ],
     }
 }
 
@@ -439,7 +470,10 @@ impl BusyStamp {
         if elapsed < Self::GRANULARITY_NS {
             return None;
         }
-        self.0.compare_exchange(stamp, now_ns, Relaxed, Relaxed).ok().map(|_| elapsed)
+        self.0
+            .compare_exchange(stamp, now_ns, Relaxed, Relaxed)
+            .ok()
+            .map(|_| elapsed)
     }
 
     /// At a request's start: the busy nanoseconds to add. `in_flight` (the
@@ -693,12 +727,20 @@ impl Counters {
 
     /// Completed reads: the sum of the read latency histogram.
     pub fn read_done(&self) -> u64 {
-        sum_wrapping(self.slots.get(LAT_READ..LAT_READ + NR_LAT_BUCKETS).unwrap_or(&[]))
+        sum_wrapping(
+            self.slots
+                .get(LAT_READ..LAT_READ + NR_LAT_BUCKETS)
+                .unwrap_or(&[]),
+        )
     }
 
     /// Completed writes: the sum of the write latency histogram.
     pub fn write_done(&self) -> u64 {
-        sum_wrapping(self.slots.get(LAT_WRITE..LAT_WRITE + NR_LAT_BUCKETS).unwrap_or(&[]))
+        sum_wrapping(
+            self.slots
+                .get(LAT_WRITE..LAT_WRITE + NR_LAT_BUCKETS)
+                .unwrap_or(&[]),
+        )
     }
 
     /// Completed discards.
@@ -848,7 +890,10 @@ pub const STAT_FIELDS: usize = 32;
 pub fn stat_fields(c: &Counters) -> [u64; STAT_FIELDS] {
     const MS: u64 = 1_000_000;
     let sectors = |bytes: u64| bytes / 512;
-    let queue_ns = c.read_ns().wrapping_add(c.write_ns()).wrapping_add(c.discard_ns());
+    let queue_ns = c
+        .read_ns()
+        .wrapping_add(c.write_ns())
+        .wrapping_add(c.discard_ns());
     [
         c.read_cnt(),
         0,
@@ -1344,14 +1389,22 @@ pub fn parse_histogram(text: &str) -> Result<[(u64, u64); NR_BUCKETS], ParseErro
 }
 
 /// Parses `N` lines `"<label> <reads> <writes>"` with the labels `labels`, in order.
-fn parse_labelled<const N: usize>(text: &str, labels: &[&str; N]) -> Result<[(u64, u64); N], ParseError> {
+fn parse_labelled<const N: usize>(
+    text: &str,
+    labels: &[&str; N],
+) -> Result<[(u64, u64); N], ParseError> {
     let body = strip_final_newline(text)?;
     let found = body.split('\n').count();
     if found != N {
         return Err(ParseError::LineCount { expected: N, found });
     }
     let mut out = [(0u64, 0u64); N];
-    for (idx, ((line, label), slot)) in body.split('\n').zip(labels.iter()).zip(out.iter_mut()).enumerate() {
+    for (idx, ((line, label), slot)) in body
+        .split('\n')
+        .zip(labels.iter())
+        .zip(out.iter_mut())
+        .enumerate()
+    {
         let lineno = idx + 1;
         let mut parts = line.splitn(3, ' ');
         if parts.next() != Some(*label) {
@@ -1490,7 +1543,8 @@ pub fn parse_status(text: &str) -> Result<Status, ParseError> {
             }),
         )
     };
-    let [read_cnt, read_bytes, write_cnt, write_bytes, discard_cnt, discard_bytes, flush_cnt] = head;
+    let [read_cnt, read_bytes, write_cnt, write_bytes, discard_cnt, discard_bytes, flush_cnt] =
+        head;
     Ok(Status {
         read_cnt,
         read_bytes,

@@ -54,7 +54,19 @@ fn slot_layout_is_fixed() {
     assert_eq!(HIST_READ, 7);
     assert_eq!(HIST_WRITE, 20);
     assert_eq!(
-        [READ_NS, WRITE_NS, DISCARD_NS, FLUSH_NS, DISCARD_DONE, FLUSH_DONE, READ_ERR, WRITE_ERR, DISCARD_ERR, IN_FLIGHT, IO_TICKS_NS],
+        [
+            READ_NS,
+            WRITE_NS,
+            DISCARD_NS,
+            FLUSH_NS,
+            DISCARD_DONE,
+            FLUSH_DONE,
+            READ_ERR,
+            WRITE_ERR,
+            DISCARD_ERR,
+            IN_FLIGHT,
+            IO_TICKS_NS
+        ],
         [33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43]
     );
     assert_eq!((LAT_READ, LAT_WRITE), (44, 66));
@@ -191,7 +203,11 @@ fn percpu_adds_summed_equal_apply() {
         for bytes in [0, 1, 511, 512, 4096, 70_000, 1 << 20, u64::MAX] {
             for preflush in [false, true] {
                 let u = account(kind, bytes, preflush);
-                assert_eq!(u.adds()[UPDATE_ADDS - 1].slot(), FLUSH_CNT, "the last add is the flush count");
+                assert_eq!(
+                    u.adds()[UPDATE_ADDS - 1].slot(),
+                    FLUSH_CNT,
+                    "the last add is the flush count"
+                );
                 assert_eq!(u.adds()[UPDATE_ADDS - 1].value(), u64::from(preflush));
                 u.apply(&mut snapshot);
                 let cpu = &mut percpu[i % 2];
@@ -205,11 +221,18 @@ fn percpu_adds_summed_equal_apply() {
     }
     let mut summed = Counters::zero();
     for cpu in &percpu {
-        assert_eq!((cpu[READ_CNT], cpu[WRITE_CNT]), (0, 0), "counts are never added per CPU");
+        assert_eq!(
+            (cpu[READ_CNT], cpu[WRITE_CNT]),
+            (0, 0),
+            "counts are never added per CPU"
+        );
         summed.add_percpu(cpu);
     }
     assert_eq!(summed, Counters::from_slots(snapshot));
-    assert_eq!((summed.read_cnt(), summed.write_cnt(), summed.discard_cnt()), (16, 16, 16));
+    assert_eq!(
+        (summed.read_cnt(), summed.write_cnt(), summed.discard_cnt()),
+        (16, 16, 16)
+    );
     assert_eq!(summed.flush_cnt(), 32);
 }
 
@@ -877,7 +900,10 @@ fn sample_counters() -> Vec<Counters> {
         account(IoKind::Write, bytes, false).apply(&mut mixed.slots);
         account(IoKind::Discard, bytes, false).apply(&mut mixed.slots);
     }
-    for (i, ns) in [0u64, 999, 1000, 123_456, 2_000_000_000].into_iter().enumerate() {
+    for (i, ns) in [0u64, 999, 1000, 123_456, 2_000_000_000]
+        .into_iter()
+        .enumerate()
+    {
         let err = i % 2 == 0;
         for kind in [IoKind::Read, IoKind::Write, IoKind::Discard, IoKind::Other] {
             complete(&Started::new(kind, err, 10), 10 + ns, err, ns).apply(&mut mixed.slots);
@@ -987,10 +1013,16 @@ fn completions_fill_times_histograms_errors() {
     life(&mut c, IoKind::Write, 0, true, 700, true);
     life(&mut c, IoKind::Discard, 1 << 20, false, 5_000, true);
     life(&mut c, IoKind::Other, 0, false, 9_999, true);
-    assert_eq!((c.read_ns(), c.write_ns(), c.discard_ns()), (3_001_500, 2_000_000_700, 5_000));
+    assert_eq!(
+        (c.read_ns(), c.write_ns(), c.discard_ns()),
+        (3_001_500, 2_000_000_700, 5_000)
+    );
     assert_eq!((c.flush_ns(), c.flush_done()), (2_000_000_700, 2));
     assert_eq!((c.read_done(), c.write_done(), c.discard_done()), (2, 2, 1));
-    assert_eq!((c.read_errors(), c.write_errors(), c.discard_errors()), (1, 1, 1));
+    assert_eq!(
+        (c.read_errors(), c.write_errors(), c.discard_errors()),
+        (1, 1, 1)
+    );
     assert_eq!(c.in_flight(), 0);
     assert_eq!((c.lat_read(1), c.lat_read(12)), (1, 1)); // 1.5 us; 3 ms = 2929 us
     assert_eq!((c.lat_write(0), c.lat_write(21)), (1, 1));
@@ -1001,7 +1033,10 @@ fn completions_fill_times_histograms_errors() {
         [3, 2000, 0, 2003, 0, 2, 2000]
     );
     assert_eq!(&fields[24..31], &[2, 2, 1, 2, 1, 1, 1]);
-    assert_eq!(status(&c), "2 8192 2 512 1 1048576 2 0 0 3 2000 0 2000 1 1 1");
+    assert_eq!(
+        status(&c),
+        "2 8192 2 512 1 1048576 2 0 0 3 2000 0 2000 1 1 1"
+    );
 }
 
 #[test]
@@ -1020,7 +1055,10 @@ fn in_flight_spread_over_cpus_and_kept_by_reset() {
     assert_eq!((c.read_cnt(), c.read_done(), c.in_flight()), (3, 1, 2));
     // A reset's baseline leaves what is in flight.
     let since = c.since(&c);
-    assert_eq!((since.read_cnt(), since.read_done(), since.in_flight()), (0, 0, 2));
+    assert_eq!(
+        (since.read_cnt(), since.read_done(), since.in_flight()),
+        (0, 0, 2)
+    );
 }
 
 #[test]
