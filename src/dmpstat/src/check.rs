@@ -1001,6 +1001,7 @@ mod tests {
             counters: *c,
             stat: Some(stat_of(c)),
             has_latency: false,
+            timed: true,
         };
         let c = example();
         let r = reading(&c);

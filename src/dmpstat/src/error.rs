@@ -97,6 +97,11 @@ pub enum Error {
         /// What needs it.
         what: &'static str,
     },
+    /// The command shows what only a module that times requests measures.
+    Untimed {
+        /// What needs it.
+        what: &'static str,
+    },
     /// Writing the report failed (other than a closed pipe).
     Output(io::Error),
 }
@@ -112,9 +117,11 @@ impl Error {
             | Error::NotDmp { .. } => EXIT_NOT_FOUND,
             Error::AggregateNotAllowed { .. } => EXIT_USAGE,
             Error::Permission { .. } => EXIT_PERMISSION,
-            Error::Io { .. } | Error::Parse { .. } | Error::Missing { .. } | Error::Output(_) => {
-                EXIT_FAILURE
-            }
+            Error::Io { .. }
+            | Error::Parse { .. }
+            | Error::Missing { .. }
+            | Error::Untimed { .. }
+            | Error::Output(_) => EXIT_FAILURE,
         }
     }
 
@@ -177,6 +184,11 @@ impl fmt::Display for Error {
                 f,
                 "{}: no such file; {what} needs a dmp module that has the stat and latency files",
                 path.display()
+            ),
+            Error::Untimed { what } => write!(
+                f,
+                "{what} shows request times, and dmp does not time requests (module parameter \
+                 latency=0): reload it with `modprobe -r dmp && modprobe dmp latency=1`"
             ),
             Error::Output(e) => write!(f, "cannot write the output: {e}"),
         }

@@ -72,12 +72,13 @@ where
 }
 
 /// Says on stderr when the module does not time requests (its parameter
-/// `latency` is off): the figures that need completions are then all 0.
+/// `latency` is off): the figures that need completions are then not
+/// measured, and shown as "-" (null in JSON).
 fn warn_if_untimed(sys: &Sysfs) {
-    if sys.latency_param() == Some(false) {
+    if !sys.timed() {
         eprintln!(
-            "dmpstat: dmp does not time requests (module parameter latency is off): awaits, aqu-sz, \
-             %util, latencies and errors stay 0; load it with `modprobe dmp latency=1`"
+            "dmpstat: dmp does not time requests (module parameter latency is off): awaits, aqu-sz \
+             and %util are not measured (shown as -); load it with `modprobe dmp latency=1`"
         );
     }
 }
@@ -185,7 +186,11 @@ pub fn run(cli: Cli, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
         }
         Command::Latency(a) => {
             let t = sys.resolve(&a.device)?;
-            warn_if_untimed(sys);
+            if !sys.timed() {
+                return Err(Error::Untimed {
+                    what: "dmpstat latency",
+                });
+            }
             let parts = sysfs::Parts {
                 histogram: false,
                 latency: true,

@@ -46,8 +46,9 @@ pub struct Stats {
     pub discard_bytes: u64,
     /// Requests with a preflush.
     pub flush_reqs: u64,
-    /// With a module that has the `stat` file: in flight, busy and request
-    /// times in ns, completions and errors (absent otherwise).
+    /// With a module that has the `stat` file and times requests: in flight,
+    /// busy and request times in ns, completions and errors (absent
+    /// otherwise: with `latency=0` nothing measures them).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub ext: Option<Ext>,
     /// With a module that has the `latency` file, when read: the latency
@@ -60,7 +61,7 @@ impl Stats {
     /// The numbers of a reading, with its newer fields when it has them.
     pub fn of_reading(r: &Reading) -> Stats {
         Stats {
-            ext: r.ext(),
+            ext: r.timed_ext(),
             latency: r.has_latency.then(|| lat_buckets(&r.counters)),
             ..Stats::of(&r.counters)
         }
@@ -111,6 +112,9 @@ pub struct ListJson {
     /// When the list was made (UTC, RFC 3339), with `-t`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
+    /// dmp times requests (module parameter `latency`); when false the
+    /// timed fields are absent.
+    pub timed: bool,
 }
 
 /// Collects what `list` shows. With no `targets`, every dmp device and the
@@ -131,6 +135,7 @@ pub fn collect(sys: &Sysfs, targets: &[Target], latency: bool) -> Result<ListJso
         devices: Vec::new(),
         aggregate: None,
         timestamp: None,
+        timed: sys.timed(),
     };
     for t in &targets {
         let parts = Parts {
@@ -224,6 +229,7 @@ mod tests {
 
     fn sample() -> ListJson {
         ListJson {
+            timed: true,
             devices: vec![DeviceJson {
                 name: "dmp1".into(),
                 device: "dm-1".into(),

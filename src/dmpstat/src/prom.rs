@@ -22,7 +22,9 @@
 //! file, so under load the two may be a few requests apart). Errors are
 //! counters per direction, the requests in flight a gauge, and the busy time
 //! (`io_ticks`) the counter `dmp_io_time_seconds_total`. A module without the
-//! `stat` file has none of these samples (their HELP and TYPE lines stay).
+//! `stat` file, or one that does not time requests (`latency=0`: nothing
+//! measures them), has none of these samples (their HELP and TYPE lines
+//! stay).
 //!
 //! The aggregate (`all_devs`) is not exported: `sum()` over the per-device
 //! series gives it, and a second series would be double-counted by such sums.
@@ -248,7 +250,7 @@ pub fn render(devices: &[(DeviceInfo, Reading)]) -> String {
         let _ = writeln!(s, "# HELP {name} {help}");
         let _ = writeln!(s, "# TYPE {name} histogram");
         for (d, r) in devices {
-            let (Some(e), true) = (r.ext(), r.has_latency) else {
+            let (Some(e), true) = (r.timed_ext(), r.has_latency) else {
                 continue;
             };
             let l = labels(d);
@@ -266,7 +268,7 @@ pub fn render(devices: &[(DeviceInfo, Reading)]) -> String {
         let _ = writeln!(s, "# HELP {name} {help}");
         let _ = writeln!(s, "# TYPE {name} {kind}");
         for (d, r) in devices {
-            if let Some(e) = r.ext() {
+            if let Some(e) = r.timed_ext() {
                 let _ = writeln!(s, "{name}{{{}}} {}", labels(d), value(&e));
             }
         }
@@ -429,6 +431,7 @@ mod tests {
             counters: c,
             stat: None,
             has_latency: false,
+            timed: true,
         };
         let text = render(&[(d, old)]);
         let lines: Vec<&str> = text.lines().collect();
@@ -510,6 +513,7 @@ mod tests {
             counters: c,
             stat: Some(dmp_stats::stat_fields(&c)),
             has_latency: true,
+            timed: true,
         }
     }
 

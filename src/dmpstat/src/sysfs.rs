@@ -202,6 +202,11 @@ pub struct Reading {
     pub stat: Option<[u64; STAT_FIELDS]>,
     /// The latency histogram was read (`counters` holds it).
     pub has_latency: bool,
+    /// dmp times requests ([`Sysfs::timed`]): without it, the completion,
+    /// time, error, in-flight and busy fields of `stat` and the latency
+    /// histogram are 0 because nothing measured them, not because nothing
+    /// happened.
+    pub timed: bool,
 }
 
 impl Reading {
@@ -211,12 +216,19 @@ impl Reading {
             counters: Counters::zero(),
             stat: like.stat.map(|_| [0; STAT_FIELDS]),
             has_latency: like.has_latency,
+            timed: like.timed,
         }
     }
 
     /// dmp's own fields, when the module has the `stat` file.
     pub fn ext(&self) -> Option<Ext> {
         self.stat.as_ref().map(Ext::of_stat)
+    }
+
+    /// dmp's own fields when they were measured: the module has the `stat`
+    /// file and times requests. What a report shows of them.
+    pub fn timed_ext(&self) -> Option<Ext> {
+        self.ext().filter(|_| self.timed)
     }
 }
 
@@ -489,8 +501,9 @@ impl Sysfs {
                 c.slots[HIST_WRITE + i] = *w;
             }
         }
+        let timed = self.timed();
         let mut has_latency = false;
-        if parts.latency && stat.is_some() {
+        if parts.latency && stat.is_some() && timed {
             let path = dir.join(StatFile::Latency.name());
             let text = self.read(&path)?;
             let lat = parse_latency(&text).map_err(|e| Error::Parse {
@@ -507,6 +520,7 @@ impl Sysfs {
             counters: c,
             stat,
             has_latency,
+            timed,
         })
     }
 

@@ -129,8 +129,9 @@ pub struct XRates {
     pub rrqm_s: f64,
     /// Percentage of reads merged: always 0.
     pub rrqm_pct: f64,
-    /// Average time of the reads completed in the interval, ms (0 without any).
-    pub r_await_ms: f64,
+    /// Average time of the reads completed in the interval, ms (0 without
+    /// any); null when dmp does not time requests (`timed` false).
+    pub r_await_ms: Option<f64>,
     /// Average read size in the interval, bytes.
     pub rareq_bytes: f64,
     /// Bytes written per second.
@@ -139,27 +140,33 @@ pub struct XRates {
     pub wrqm_s: f64,
     /// Percentage of writes merged: always 0.
     pub wrqm_pct: f64,
-    /// Average time of the writes completed in the interval, ms.
-    pub w_await_ms: f64,
+    /// Average time of the writes completed in the interval, ms (null untimed).
+    pub w_await_ms: Option<f64>,
     /// Average write size in the interval, bytes.
     pub wareq_bytes: f64,
     /// Bytes discarded per second.
     pub d_bytes_s: f64,
-    /// Average time of the discards completed in the interval, ms.
-    pub d_await_ms: f64,
+    /// Average time of the discards completed in the interval, ms (null untimed).
+    pub d_await_ms: Option<f64>,
     /// Average discard size in the interval, bytes.
     pub dareq_bytes: f64,
-    /// Average time of the requests with a preflush completed in the interval, ms.
-    pub f_await_ms: f64,
+    /// Average time of the requests with a preflush completed in the
+    /// interval, ms (null untimed).
+    pub f_await_ms: Option<f64>,
     /// Average number of requests in flight: time of the completed reads,
-    /// writes and discards over the interval.
-    pub aqu_sz: f64,
+    /// writes and discards over the interval (null untimed).
+    pub aqu_sz: Option<f64>,
     /// Percentage of the interval the device was busy, at most 100; null
-    /// for the aggregate (a sum over devices, not one device's busy time).
+    /// for the aggregate (a sum over devices, not one device's busy time)
+    /// and when dmp does not time requests.
     pub util_pct: Option<f64>,
-    /// The counters' growth in the interval (`in_flight`: at its end).
-    #[serde(flatten)]
-    pub delta: Ext,
+    /// dmp times requests (module parameter `latency`): the awaits,
+    /// `aqu_sz`, `util_pct` and the timed counters were measured.
+    pub timed: bool,
+    /// The timed counters' growth in the interval (`in_flight`: at its
+    /// end); absent when dmp does not time requests.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<Ext>,
     /// The latency buckets' growth in the interval, when read (JSON).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<Vec<LatBucket>>,
@@ -199,6 +206,8 @@ pub fn rates_between(
         return (basic, None);
     };
     let e = ne.since(&pe);
+    let timed = now.timed;
+    let when = |v: f64| timed.then_some(v);
     let per_sec = |v: u64| if secs > 0.0 { v as f64 / secs } else { 0.0 };
     let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
     let ms = |ns: u64, n: u64| ratio(ns, n) / 1e6;
@@ -218,21 +227,22 @@ pub fn rates_between(
         r_bytes_s: per_sec(d.read_bytes()),
         rrqm_s: 0.0,
         rrqm_pct: 0.0,
-        r_await_ms: ms(e.read_ns, e.read_done),
+        r_await_ms: when(ms(e.read_ns, e.read_done)),
         rareq_bytes: ratio(d.read_bytes(), d.read_cnt()),
         w_bytes_s: per_sec(d.write_bytes()),
         wrqm_s: 0.0,
         wrqm_pct: 0.0,
-        w_await_ms: ms(e.write_ns, e.write_done),
+        w_await_ms: when(ms(e.write_ns, e.write_done)),
         wareq_bytes: ratio(d.write_bytes(), d.write_cnt()),
         d_bytes_s: per_sec(d.discard_bytes()),
-        d_await_ms: ms(e.discard_ns, e.discard_done),
+        d_await_ms: when(ms(e.discard_ns, e.discard_done)),
         dareq_bytes: ratio(d.discard_bytes(), d.discard_cnt()),
-        f_await_ms: ms(e.flush_ns, e.flush_done),
-        aqu_sz: of_interval(queue_ns),
-        util_pct: (!aggregate).then(|| (of_interval(e.io_ticks_ns) * 100.0).min(100.0)),
-        delta: e,
-        latency: now.has_latency.then(|| lat_buckets(&d)),
+        f_await_ms: when(ms(e.flush_ns, e.flush_done)),
+        aqu_sz: when(of_interval(queue_ns)),
+        util_pct: (timed && !aggregate).then(|| (of_interval(e.io_ticks_ns) * 100.0).min(100.0)),
+        timed,
+        delta: timed.then_some(e),
+        latency: (timed && now.has_latency).then(|| lat_buckets(&d)),
     };
     (basic, Some(x))
 }
@@ -359,6 +369,9 @@ pub fn zero_snapshot(like: &Snapshot) -> Snapshot {
 /// them; rows without the extended rates are left out.
 pub fn render_xtext(r: &Report) -> String {
     let f = |v: f64| format!("{v:.2}");
+    // A figure that was not measured (the aggregate's %util, or any timed
+    // figure when dmp does not time requests) shows as "-", never as 0.
+    let o = |v: Option<f64>| v.map(f).unwrap_or_else(|| "-".to_string());
     let rows: Vec<Vec<String>> = r
         .devices
         .iter()
@@ -376,22 +389,22 @@ pub fn render_xtext(r: &Report) -> String {
                 f(x.r_bytes_s / KB),
                 f(x.rrqm_s),
                 f(x.rrqm_pct),
-                f(x.r_await_ms),
+                o(x.r_await_ms),
                 f(x.rareq_bytes / KB),
                 f(b.w_s),
                 f(x.w_bytes_s / KB),
                 f(x.wrqm_s),
                 f(x.wrqm_pct),
-                f(x.w_await_ms),
+                o(x.w_await_ms),
                 f(x.wareq_bytes / KB),
                 f(b.d_s),
                 f(x.d_bytes_s / KB),
-                f(x.d_await_ms),
+                o(x.d_await_ms),
                 f(x.dareq_bytes / KB),
                 f(b.f_s),
-                f(x.f_await_ms),
-                f(x.aqu_sz),
-                x.util_pct.map(f).unwrap_or_else(|| "-".to_string()),
+                o(x.f_await_ms),
+                o(x.aqu_sz),
+                o(x.util_pct),
             ])
         })
         .collect();
@@ -689,6 +702,7 @@ dmp1  dm-1    1.00  0.00   0.00   0.00  4096     0  0.00  0.00
             counters: c,
             stat: None,
             has_latency: false,
+            timed: true,
         }
     }
 
@@ -698,6 +712,7 @@ dmp1  dm-1    1.00  0.00   0.00   0.00  4096     0  0.00  0.00
             counters: c,
             stat: Some(dmp_stats::stat_fields(&c)),
             has_latency: true,
+            timed: true,
         }
     }
 
@@ -749,24 +764,30 @@ dmp1  dm-1    1.00  0.00   0.00   0.00  4096     0  0.00  0.00
         let x = x.expect("extended");
         assert_eq!((b.r_s, b.w_s, b.d_s, b.f_s), (201.0, 52.0, 5.0, 2.0));
         assert_eq!(x.r_bytes_s, 402.0 * 8192.0 / 2.0);
-        assert_eq!(x.r_await_ms, 0.25, "Δread_ns / Δread_done, not / Δreads");
+        assert_eq!(
+            x.r_await_ms,
+            Some(0.25),
+            "Δread_ns / Δread_done, not / Δreads"
+        );
         assert_eq!(x.rareq_bytes, 8192.0);
         assert_eq!(x.w_bytes_s, 100.0 * 65536.0 / 2.0);
-        assert_eq!(x.w_await_ms, (100.0 * 4.0 + 4.0 * 5.0) / 104.0);
+        assert_eq!(x.w_await_ms, Some((100.0 * 4.0 + 4.0 * 5.0) / 104.0));
         assert_eq!(x.wareq_bytes, 100.0 * 65536.0 / 104.0);
         assert_eq!(x.d_bytes_s, 5.0 * 1048576.0);
-        assert_eq!(x.d_await_ms, 20.0);
+        assert_eq!(x.d_await_ms, Some(20.0));
         assert_eq!(x.dareq_bytes, 1048576.0);
-        assert_eq!(x.f_await_ms, 5.0);
+        assert_eq!(x.f_await_ms, Some(5.0));
         // (400 × 0.25 ms + 104 writes' 420 ms + 200 ms) / 2 s
-        assert!((x.aqu_sz - 0.72 / 2.0).abs() < 1e-12, "{}", x.aqu_sz);
+        let aqu = x.aqu_sz.expect("timed");
+        assert!((aqu - 0.72 / 2.0).abs() < 1e-12, "{aqu}");
         assert_eq!(x.util_pct, Some(50.0));
         assert_eq!(
             (x.rrqm_s, x.rrqm_pct, x.wrqm_s, x.wrqm_pct),
             (0.0, 0.0, 0.0, 0.0)
         );
+        let delta = x.delta.expect("timed");
         assert_eq!(
-            (x.delta.in_flight, x.delta.read_done, x.delta.write_done),
+            (delta.in_flight, delta.read_done, delta.write_done),
             (2, 400, 104)
         );
         let lat = x.latency.expect("latency read");
@@ -785,8 +806,29 @@ dmp1  dm-1    1.00  0.00   0.00   0.00  4096     0  0.00  0.00
         let x = x.expect("extended");
         assert_eq!(
             (x.r_await_ms, x.rareq_bytes, x.aqu_sz, x.util_pct),
-            (0.0, 0.0, 0.0, Some(0.0))
+            (Some(0.0), 0.0, Some(0.0), Some(0.0))
         );
+        // A module that does not time requests: every timed figure is
+        // absent (null, "-"), never a false 0; counts and sizes stay.
+        let untimed = |c| Reading {
+            timed: false,
+            has_latency: false,
+            ..new(c)
+        };
+        let (b, x) = rates_between(&untimed(p), &untimed(n), 2.0, false);
+        let x = x.expect("extended");
+        assert_eq!(b.r_s, 201.0);
+        assert_eq!(x.rareq_bytes, 8192.0);
+        assert_eq!(
+            (x.r_await_ms, x.w_await_ms, x.d_await_ms, x.f_await_ms),
+            (None, None, None, None)
+        );
+        assert_eq!((x.aqu_sz, x.util_pct, x.timed), (None, None, false));
+        assert_eq!((&x.delta, &x.latency), (&None, &None));
+        let json = serde_json::to_value(&x).expect("json");
+        assert!(json["r_await_ms"].is_null() && json["util_pct"].is_null());
+        assert!(json.get("read_done").is_none() && json.get("in_flight").is_none());
+        assert_eq!(json["timed"], false);
     }
 
     #[test]
@@ -800,7 +842,7 @@ dmp1  dm-1    1.00  0.00   0.00   0.00  4096     0  0.00  0.00
         let (b, x) = rates_between(&new(p), &new(n), 1.0, false);
         assert!(b.reset);
         assert_eq!(b.w_s, 10.0);
-        assert_eq!(x.expect("extended").w_await_ms, 0.5);
+        assert_eq!(x.expect("extended").w_await_ms, Some(0.5));
     }
 
     #[test]

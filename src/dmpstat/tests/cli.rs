@@ -1238,23 +1238,67 @@ fn help_documents_exit_codes_and_columns() {
     );
 }
 
+/// With latency=0 the JSON and Prometheus outputs leave out what nothing
+/// measured (completions, times, errors, in flight, busy, latency), and keep
+/// the counts and bytes.
+#[test]
+fn untimed_fields_are_absent_from_json_and_prometheus() {
+    let (t, _, _) = two_devices();
+    let param = t.sys().join("module/dmp/parameters/latency");
+    for (p, timed) in [("Y\n", true), ("N\n", false)] {
+        common::write(&param, p);
+        let o = t.run(&["--json"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let j: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        assert_eq!(j["timed"], timed);
+        let d = &j["devices"][0];
+        assert_eq!(d["read_reqs"], 176, "counts stay");
+        for f in [
+            "read_done",
+            "read_ns",
+            "in_flight",
+            "io_ticks_ns",
+            "read_errors",
+        ] {
+            assert_eq!(d.get(f).is_some(), timed, "{f} with latency={p}");
+        }
+        let o = t.run(&["prometheus"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let text = stdout(&o);
+        assert!(text.contains("dmp_reads_total{device=\"dm-1\",name=\"dmp1\"} 176"));
+        for m in [
+            "dmp_read_latency_seconds_bucket{",
+            "dmp_read_errors_total{",
+            "dmp_in_flight_requests{",
+        ] {
+            assert_eq!(text.contains(m), timed, "{m} with latency={p}");
+        }
+    }
+}
+
 #[test]
 fn latency_off_is_said_on_stderr() {
     let (t, _, _) = two_devices();
     let param = t.sys().join("module/dmp/parameters/latency");
     common::write(&param, "N\n");
-    for args in [
-        &["latency", "dmp1"][..],
-        &["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"][..],
-    ] {
-        let o = t.run(args);
-        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
-        assert!(
-            stderr(&o).contains("latency is off"),
-            "{args:?}: {}",
-            stderr(&o)
-        );
+    let o = t.run(&["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("latency is off"), "{}", stderr(&o));
+    let row = stdout(&o).lines().nth(1).unwrap_or_default().to_string();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    // r_await, w_await, d_await, f_await, aqu-sz, %util: not measured.
+    for i in [6, 12, 16, 19, 20, 21] {
+        assert_eq!(cells.get(i), Some(&"-"), "column {i} of {row:?}");
     }
+    // The latency histogram is an error, not a histogram of zeros.
+    let o = t.run(&["latency", "dmp1"]);
+    assert_eq!(code(&o), 5, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("dmp does not time requests (module parameter latency=0)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
     // Not said for the plain listing, nor when the parameter is on.
     assert!(!stderr(&t.run(&["list"])).contains("latency is off"));
     common::write(&param, "Y\n");
