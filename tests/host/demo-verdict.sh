@@ -17,6 +17,9 @@ all_devs: equal
 # dmsetup message dmp1 0 reset
 
 demo: dmp worked in kernel 7.3.4-dmp
+Rebooting.
+[   11.378519] reboot: Restarting system
+vm-run: boot retries: 0
 OUT
 }
 verdict() { # NAME WANT(0|1) RC: the verdict on $tmp/out must be WANT
