@@ -241,6 +241,9 @@ fn run_top(top: TopArgs, sys: &Sysfs, out: &mut dyn Write) -> Result<i32> {
         timestamp: top.timestamp,
         json: top.json,
     };
+    if top.extended {
+        warn_if_untimed(sys);
+    }
     if let Some(interval) = p.interval {
         let targets = sys.resolve_all(&p.devices)?;
         watch::run(sys, &targets, interval, p.count, opts, out)?;

@@ -1281,6 +1281,9 @@ fn latency_off_is_said_on_stderr() {
     let (t, _, _) = two_devices();
     let param = t.sys().join("module/dmp/parameters/latency");
     common::write(&param, "N\n");
+    let o = t.run(&["-x", "dmp1", "0.1", "1"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("latency is off"), "-x: {}", stderr(&o));
     let o = t.run(&["watch", "-x", "-c", "1", "-i", "0.1", "dmp1"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("latency is off"), "{}", stderr(&o));
