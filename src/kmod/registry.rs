@@ -15,7 +15,7 @@
 //! which is never torn into a negative value and needs no lock on the I/O path.
 
 use crate::kapi::{DataGuard, Locked, MappedDevice, PerCpuSlots, StatsRef, TableGuard};
-use crate::stats::{BusyStamp, Counters, IN_FLIGHT};
+use crate::stats::{in_flight_gauge, BusyStamp, Counters, IN_FLIGHT};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::error::Result;
 use kernel::sync::Arc;
@@ -63,7 +63,7 @@ impl DevStats {
     /// Requests mapped and not completed yet (sums every CPU: only asked
     /// when the busy stamp moves, at most once per millisecond).
     pub(crate) fn in_flight(&self) -> u64 {
-        self.counters.sum_slot(IN_FLIGHT)
+        in_flight_gauge(self.counters.sum_slot(IN_FLIGHT))
     }
 
     /// Zeroes this device's counters (not the aggregate's).

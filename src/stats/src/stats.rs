@@ -552,6 +552,21 @@ fn add_wide(a: u64, b: u64) -> (u64, u64) {
     (u64::from(carry), lo)
 }
 
+/// The requests in flight from a wrapping sum of per-CPU +1s (at map) and
+/// −1s (at completion). The sum is read one CPU after another without a
+/// lock, so a request that started on a CPU already read and ended on one
+/// not yet read shows as ended but not started, and the sum is "negative"
+/// (near 2^64); it means none in flight, so it reads as 0, as the block
+/// layer's `part_in_flight()` reads a negative sum.
+#[inline]
+pub fn in_flight_gauge(sum: u64) -> u64 {
+    if sum > i64::MAX as u64 {
+        0
+    } else {
+        sum
+    }
+}
+
 /// Wrapping sum of `v`.
 fn sum_wrapping(v: &[u64]) -> u64 {
     v.iter().fold(0u64, |a, b| a.wrapping_add(*b))
@@ -788,9 +803,11 @@ impl Counters {
         self.slots[DISCARD_ERR]
     }
 
-    /// Requests mapped and not yet completed.
+    /// Requests mapped and not yet completed, never "negative" (see
+    /// [`in_flight_gauge`]): the slot itself stays the wrapping sum, so that
+    /// sums over devices stay exact.
     pub fn in_flight(&self) -> u64 {
-        self.slots[IN_FLIGHT]
+        in_flight_gauge(self.slots[IN_FLIGHT])
     }
 
     /// Nanoseconds the device was busy (see [`BusyStamp`]).

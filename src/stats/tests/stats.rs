@@ -454,13 +454,15 @@ fn status_of_the_example() {
 
 #[test]
 fn u64_max_is_printed_in_full() {
+    // Every counter in full; the in-flight gauge (field 8) at 2^64 − 1 is a
+    // "negative" per-CPU sum and reads 0 (in_flight_never_wraps).
     let c = Counters::from_slots([u64::MAX; NR_SLOTS]);
     assert_eq!(render(StatFile::ReadBytes, &c), "18446744073709551615\n");
     assert_eq!(
         status(&c),
         "18446744073709551615 18446744073709551615 18446744073709551615 18446744073709551615 \
          18446744073709551615 18446744073709551615 18446744073709551615 \
-         18446744073709551615 18446744073709 18446744073709 18446744073709 18446744073709 18446744073709 \
+         0 18446744073709 18446744073709 18446744073709 18446744073709 18446744073709 \
          18446744073709551615 18446744073709551615 18446744073709551615"
     );
     assert_eq!(c.total_avg(), 1);
@@ -1087,4 +1089,32 @@ fn busy_stamp_counts_busy_intervals() {
     assert_eq!(b.end(45 * MS), 3 * MS);
     // A clock behind the stamp (another CPU moved it) adds nothing.
     assert_eq!(b.end(44 * MS), 0);
+}
+
+/// A completion summed before its start (another CPU) makes the wrapping
+/// per-CPU sum "negative": the kernel's files and dmsetup status read 0,
+/// never 2^64 − 1, and sums over devices stay exact.
+#[test]
+fn in_flight_never_wraps() {
+    assert_eq!(in_flight_gauge(0), 0);
+    assert_eq!(in_flight_gauge(3), 3);
+    assert_eq!(in_flight_gauge(u64::MAX), 0, "one ended, none started yet");
+    assert_eq!(in_flight_gauge(u64::MAX - 31), 0);
+    assert_eq!(in_flight_gauge(i64::MAX as u64), i64::MAX as u64);
+    let mut c = example();
+    c.slots[IN_FLIGHT] = u64::MAX;
+    assert_eq!(c.in_flight(), 0);
+    assert_eq!(stat_fields(&c)[8], 0, "stat field 9");
+    let text = status(&c);
+    assert_eq!(
+        text.split_whitespace().nth(7),
+        Some("0"),
+        "status field 8: {text}"
+    );
+    // The raw slot stays the wrapping sum: another device with 2 in flight
+    // makes the aggregate 1.
+    let mut other = example();
+    other.slots[IN_FLIGHT] = 2;
+    c.merge(&other);
+    assert_eq!(c.in_flight(), 1);
 }
