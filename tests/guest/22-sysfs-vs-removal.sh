@@ -61,7 +61,11 @@ def read(path, base):
 def write_reset(path):
     global writes, vanished
     try:
-        with open(path, "wb", buffering=0) as f:
+        # O_WRONLY alone, as a sysfs writer should: with O_CREAT (open(..,
+        # "wb"), or a shell's ">") a file that is not there yet or any more
+        # is an attempt to create one in sysfs, EACCES instead of ENOENT.
+        fd = os.open(path, os.O_WRONLY)
+        with open(fd, "wb", buffering=0) as f:
             f.write(b"1\n")
         writes += 1
     except OSError as e:
