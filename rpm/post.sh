@@ -4,4 +4,10 @@
 # with the .deb). A kernel that cannot build dmp is reported with the package
 # that fixes it; that never fails the transaction.
 ver="#MODULE_VERSION#" # filled in by scripts/package
-/usr/lib/dmp/dmp-dkms install "$ver" || :
+# dmptab.service is enabled on the first installation only: an upgrade
+# leaves the administrator's choice alone.
+if [ "$1" = 1 ]; then
+	/usr/lib/dmp/dmp-dkms install "$ver" --first || :
+else
+	/usr/lib/dmp/dmp-dkms install "$ver" || :
+fi

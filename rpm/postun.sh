@@ -14,8 +14,8 @@ if [ "$1" -ge 1 ]; then
 		rm -rf "/var/lib/dkms/dmp/$ver"
 	fi
 else
-	rm -rf "/var/lib/dkms/dmp/$ver" /var/lib/dmp/rust-meta
-	rmdir /var/lib/dkms/dmp /usr/lib/dmp /var/lib/dmp 2>/dev/null || :
+	rm -rf "/var/lib/dkms/dmp/$ver" /var/cache/dmp/rust-meta
+	rmdir /var/lib/dkms/dmp /usr/lib/dmp /var/cache/dmp 2>/dev/null || :
 	rm -f /etc/systemd/system/sysinit.target.wants/dmptab.service
 	if [ -d /run/systemd/system ]; then systemctl daemon-reload || :; fi
 	if [ -S /run/udev/control ]; then udevadm control --reload || :; fi

@@ -13,7 +13,9 @@
 # boot 1  Debian's kernel runs; dmp was loaded at boot (modules-load.d);
 #         unloaded, the package's install step (its postinst) finds dmp built
 #         and loads it; an unprivileged user reads the statistics (udev rule);
-#         a dmp device counts exactly; /etc/dmptab set up; reboot
+#         a dmp device counts exactly; Debian's kernel of another series
+#         installed without its source: apt exits 0, DKMS skips dmp for it;
+#         /etc/dmptab set up; reboot
 # boot 2  dmp loaded at boot, the dmptab device is back, readable by the user
 #
 # Every check prints PASS/FAIL; `N passed, N failed` at the end.
@@ -37,6 +39,29 @@ echo "=== dmp package test on Debian's kernel, boot $boot, kernel $kver"
 source /dmp/lib.sh
 pkg_deb=$(ls /dmp/pkgs/dmp-dkms_*_all.deb)
 version=$(dpkg-deb -f "$pkg_deb" Version); version=${version%-*}
+
+# A kernel update dmp cannot be built for (issue 27, point 1): Debian's own
+# image and headers of another series (DIR/skip-kernel: their .debs and
+# release), without its linux-source. apt installs them with exit 0, DKMS
+# skips dmp with the reason and the fix, the image's initramfs is made (the
+# hooks after DKMS's ran), and dmp for the running kernel is untouched.
+kernel_update_skip() {
+	local d=/dmp/skip-kernel k s rc
+	[ -f "$d/release" ] || { fail "no kernel dmp cannot build for in the payload ($d)"; return; }
+	k=$(cat "$d/release")
+	s=$(date +%s)
+	apt-get install -y -q "$d"/*.deb >"$state/apt-skip.log" 2>&1
+	rc=$?
+	grep -E 'dmp-dkms:|dmp:|Autoinstall|rror|BUILD_EXCLUSIVE|initrd' "$state/apt-skip.log" | sed 's/^/  apt| /'
+	check "apt install of Debian's linux-image-$k and headers, no linux-source-${k%.*.*}: exit 0 ($rc, $(( $(date +%s) - s ))s)" \
+		cond "[ $rc = 0 ] && dpkg -l linux-image-$k linux-headers-$k | grep -c '^ii' | grep -qx 2"
+	check "... its initramfs was made (the hooks after DKMS's ran)" test -s "/boot/initrd.img-$k"
+	check "... DKMS skipped dmp for $k, saying why and the fix" \
+		cond "grep -q 'dmp: cannot build for kernel $k' $state/apt-skip.log && grep -q 'dmp: fix: apt install linux-source-' $state/apt-skip.log && grep -q 'Autoinstall on $k was skipped for module(s) dmp' $state/apt-skip.log"
+	check "... dkms status: dmp is not built for $k, still installed for $kver" \
+		cond "! dkms status -m dmp -v $version -k $k | grep -q '$k' && dkms status -m dmp -v $version -k $kver | grep -q ': installed'"
+	check "... no package is left unconfigured" cond "[ -z \"\$(dpkg --audit)\" ]"
+}
 
 if [ "$boot" = 1 ]; then
 	mkdir -p /var/log/journal
@@ -65,6 +90,7 @@ if [ "$boot" = 1 ]; then
 	check "... finds dmp $version built for $kver (no rebuild) and loads it" \
 		cond "grep -q 'dmp $version is installed for kernel(s):.* $kver' $state/postinst.log && ! grep -q 'building dmp' $state/postinst.log && [ -d /sys/module/dmp ]"
 	check_working "debian $kver after apt install"
+	kernel_update_skip
 	setup_dmptab
 	echo "=== boot 1 done; rebooting"
 	next_boot

@@ -13,7 +13,7 @@
 #    built, and the message says how to get and prepare the source rpm; the
 #    line it gives to name the tree is run as printed; rpm --reinstall:
 #    %post regenerates the Rust metadata from that tree into
-#    /var/lib/dmp/rust-meta/<rel> and DKMS installs dmp.ko in extra/;
+#    /var/cache/dmp/rust-meta/<rel> and DKMS installs dmp.ko in extra/;
 #    kernel-devel and the source tree are unchanged; rpm -e leaves nothing.
 # 2. the guest (scripts/vm-run): that dmp.ko loads into the kernel, a dmp
 #    device counts a 4 KiB write, a 4 KiB read and a 512-byte write exactly,
@@ -66,7 +66,7 @@ if [ "${1:-}" = --chroot ]; then
 	sed 's/^/  rpm --reinstall| /' "$t/rpm-U.log"
 	check "rpm --reinstall with the tree named (exit $rc, ${secs}s)" test "$rc" = 0
 	check "... %post regenerated the Rust metadata from the named tree" \
-		cond "grep -q 'regenerated first from the kernel' $t/rpm-U.log && grep -qx 'source=$src (named in /etc/dmp/kernel-source)' /var/lib/dmp/rust-meta/$rel/stamp && [ -f /var/lib/dmp/rust-meta/$rel/build/rust/libkernel.rmeta ]"
+		cond "grep -q 'regenerated first from the kernel' $t/rpm-U.log && grep -qx 'source=$src (named in /etc/dmp/kernel-source)' /var/cache/dmp/rust-meta/$rel/stamp && [ -f /var/cache/dmp/rust-meta/$rel/build/rust/libkernel.rmeta ]"
 	check "... DKMS installed dmp $version for $rel in extra/ (Fedora's place)" \
 		cond "grep -q 'dmp $version is installed for kernel(s): $rel' $t/rpm-U.log && dkms status -m dmp -v $version -k $rel | grep -q ': installed' && [ -f /lib/modules/$rel/extra/dmp.ko ] || [ -f /lib/modules/$rel/extra/dmp.ko.xz ]"
 	ko=$(find /lib/modules/"$rel"/extra -name 'dmp.ko*' | head -n 1)
@@ -81,7 +81,7 @@ if [ "${1:-}" = --chroot ]; then
 	sed 's/^/  rpm -e| /' "$t/rpm-e.log"
 	check "rpm -e dmp-dkms (exit $rc)" test "$rc" = 0
 	check "... leaves no dmp.ko, DKMS state, sources or regenerated metadata" \
-		cond "for p in /usr/src/dmp-$version /var/lib/dkms/dmp /var/lib/dmp /usr/lib/dmp; do [ ! -e \$p ] || { echo left: \$p; exit 1; }; done; [ -z \"\$(find /lib/modules -name 'dmp.ko*')\" ] && [ -z \"\$(dkms status dmp 2>/dev/null)\" ]"
+		cond "for p in /usr/src/dmp-$version /var/lib/dkms/dmp /var/cache/dmp /usr/lib/dmp; do [ ! -e \$p ] || { echo left: \$p; exit 1; }; done; [ -z \"\$(find /lib/modules -name 'dmp.ko*')\" ] && [ -z \"\$(dkms status dmp 2>/dev/null)\" ]"
 	check "kernel-devel is still unchanged" test "$(snap "$kd")" = "$kd_before"
 	echo "$(grep -c '^PASS' "$results") passed, $(grep -c '^FAIL' "$results") failed"
 	exit 0

@@ -161,7 +161,8 @@ EOF
 case "$1" in
 -S) [ -f "@T@/dpkg/owner" ] || exit 1; echo "$(cat "@T@/dpkg/owner"): $2" ;;
 -W) [ -f "@T@/dpkg/$4" ] || exit 1
-	case "$3" in *Status*) echo "installed $(cat "@T@/dpkg/$4")" ;; *) cat "@T@/dpkg/$4" ;; esac ;;
+	st=installed; [ -f "@T@/dpkg/$4.status" ] && st=$(cat "@T@/dpkg/$4.status")
+	case "$3" in *Status*) echo "$st $(cat "@T@/dpkg/$4")" ;; *) cat "@T@/dpkg/$4" ;; esac ;;
 esac
 EOF
 	sed -i "s|@T@|$tmp|g" "$bin/make" "$bin/dpkg-query"
@@ -341,6 +342,17 @@ ksource "$tmp/s/linux-source-7.3" 7.3.3 "$tmp/usrsrc/linux-source-7.3.tar.xz"
 deb_run "Debian with linux-source of another version: names both" 10 \
 	"linux-source-7.3 is version 7.3.3-1~bpo13\+1, not $DEB_VER_RE" "apt install linux-source-7.3=$DEB_VER_RE" "!linux-lib-rust"
 check "... and nothing was regenerated" test ! -e "$tmp/regen.count"
+
+# 15b. The matching linux-source unpacked in the same apt run, not yet
+# configured: its tarball is complete, it is used; half-installed is not.
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+echo unpacked >"$tmp/dpkg/linux-source-7.3.status"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+MODE=--check deb_run "Debian with linux-source unpacked, not configured: --check accepts it" 0 \
+	"can build dmp" "regenerated from linux-source-7.3 $DEB_VER_RE"
+echo half-installed >"$tmp/dpkg/linux-source-7.3.status"
+MODE=--check deb_run "Debian with linux-source half-installed: refused as not installed" 10 \
+	"linux-source-7.3 is not installed"
 
 # 16. The matching linux-source: regenerated into a private build tree.
 deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
