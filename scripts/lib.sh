@@ -124,7 +124,7 @@ HOST_TOOLS=(
 	qemu-system-x86:qemu-system-x86_64 qemu-utils:qemu-img e2fsprogs:mke2fs,debugfs
 	debootstrap:debootstrap rsync:rsync dpkg-dev:dpkg-architecture,dpkg-scanpackages
 	rpm:rpm rpm2cpio:rpm2cpio cpio:cpio python3:python3 xz-utils:xz
-	util-linux:flock,mountpoint,setsid,ionice patch:patch
+	util-linux:flock,mountpoint,setsid,ionice patch:patch lintian:lintian
 )
 
 # The whole host set-up: cheap when everything is there (commands checked only).

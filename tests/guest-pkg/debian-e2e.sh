@@ -53,11 +53,12 @@ kernel_update_skip() {
 	apt-get install -y -q "$d"/*.deb >"$state/apt-skip.log" 2>&1
 	rc=$?
 	grep -E 'dmp-dkms:|dmp:|Autoinstall|rror|BUILD_EXCLUSIVE|initrd' "$state/apt-skip.log" | sed 's/^/  apt| /'
+	[ "$rc" = 0 ] || tail -n 15 "$state/apt-skip.log" | sed 's/^/  apt| /'
 	check "apt install of Debian's linux-image-$k and headers, no linux-source-${k%.*.*}: exit 0 ($rc, $(( $(date +%s) - s ))s)" \
 		cond "[ $rc = 0 ] && dpkg -l linux-image-$k linux-headers-$k | grep -c '^ii' | grep -qx 2"
 	check "... its initramfs was made (the hooks after DKMS's ran)" test -s "/boot/initrd.img-$k"
 	check "... DKMS skipped dmp for $k, saying why and the fix" \
-		cond "grep -q 'dmp: cannot build for kernel $k' $state/apt-skip.log && grep -q 'dmp: fix: apt install linux-source-' $state/apt-skip.log && grep -q 'Autoinstall on $k was skipped for module(s) dmp' $state/apt-skip.log"
+		cond "grep -q '^dmp: cannot build for kernel $k' $state/apt-skip.log && grep -q '^dmp: fix: apt install linux-source-' $state/apt-skip.log && grep -q 'Autoinstall on $k was skipped for module(s) dmp' $state/apt-skip.log"
 	check "... dkms status: dmp is not built for $k, still installed for $kver" \
 		cond "! dkms status -m dmp -v $version -k $k | grep -q '$k' && dkms status -m dmp -v $version -k $kver | grep -q ': installed'"
 	check "... no package is left unconfigured" cond "[ -z \"\$(dpkg --audit)\" ]"

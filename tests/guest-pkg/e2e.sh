@@ -196,7 +196,7 @@ if [ "$boot" = 2 ]; then
 	check "headers of $k2 without linux-lib-rust install with apt exit 0 ($rc), configured" \
 		cond "[ $rc = 0 ] && dpkg -l linux-headers-$k2 | grep -q '^ii'"
 	check "... DKMS skipped dmp for $k2, saying why and the fix: apt install linux-lib-rust-$k2" \
-		cond "grep -q 'cannot build for kernel $k2' $state/apt-k2-norust.log && grep -q 'apt install linux-lib-rust-$k2' $state/apt-k2-norust.log && grep -q 'Autoinstall on $k2 was skipped for module(s) dmp' $state/apt-k2-norust.log"
+		cond "grep -q '^dmp: cannot build for kernel $k2' $state/apt-k2-norust.log && grep -q '^dmp: fix: apt install linux-lib-rust-$k2' $state/apt-k2-norust.log && grep -q 'Autoinstall on $k2 was skipped for module(s) dmp' $state/apt-k2-norust.log"
 	check "... dkms status: dmp is not built for $k2" \
 		cond "! dkms status -m dmp -v $version -k $k2 | grep -q '$k2'"
 	# The missing piece arrives later: dmp-dkms's trigger on /usr/src builds

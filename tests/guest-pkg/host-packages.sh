@@ -38,8 +38,8 @@ check "deb: /usr/src/dmp-$version holds exactly module_files" \
 	cond "diff <(grep '^/usr/src/' $tmp/deb-files) $tmp/want"
 check "rpm: /usr/src/dmp-$version holds exactly module_files" \
 	cond "diff <(grep '^/usr/src/' $tmp/rpm-files) $tmp/want"
-check "deb and rpm install the same files (but the deb's /usr/share/doc)" \
-	cond "diff <(grep -v '^/usr/share/doc/' $tmp/deb-files) $tmp/rpm-files"
+check "deb and rpm install the same files (but the deb's /usr/share/doc and lintian overrides)" \
+	cond "diff <(grep -v '^/usr/share/\(doc\|lintian\)/' $tmp/deb-files | sed 's|^\(/usr/share/man/.*\)\.gz\$|\1|') $tmp/rpm-files"
 for f in /usr/lib/udev/rules.d/60-dmp.rules /etc/modprobe.d/dmp.conf /usr/lib/modules-load.d/dmp.conf \
 	/etc/dmptab /usr/sbin/dmptab /usr/lib/systemd/system/dmptab.service /usr/lib/dmp/dmp-dkms /usr/lib/dmp/dmp-stat-perms; do
 	check "both ship $f" cond "grep -qxF $f $tmp/deb-files && grep -qxF $f $tmp/rpm-files"
@@ -100,6 +100,27 @@ if command -v rpmlint >/dev/null 2>&1; then
 	rpmlint "$rpmf" >"$tmp/rpmlint" 2>&1
 	echo "  (rpmlint, for information: $(tail -n 1 "$tmp/rpmlint"))"
 fi
+
+# Debian policy, as lintian reads it: no error, no warning; an override
+# must say why (a comment line right above it).
+for d in "$deb" "$sdeb"; do
+	p=$(dpkg-deb -f "$d" Package)
+	lintian --tag-display-limit 0 "$d" >"$tmp/lintian-$p" 2>&1
+	check "lintian $p: no error, no warning" cond "! grep -E '^[EW]: ' $tmp/lintian-$p && ! grep -q 'internal error' $tmp/lintian-$p"
+	dpkg-deb --fsys-tarfile "$d" | tar -xOf - "./usr/share/lintian/overrides/$p" >"$tmp/ovr-$p" 2>/dev/null
+	check "lintian $p: every override has a comment saying why" \
+		cond "awk '/^#/ { c = 1; next } /^[a-z]/ { if (!c) { print \"no reason: \" \$0; bad = 1 } c = 0 } END { exit bad }' $tmp/ovr-$p"
+done
+check "deb: a Debian changelog whose newest entry is $version-1, maintainer a mail address" \
+	cond "dpkg-deb --fsys-tarfile $deb | tar -xOf - ./usr/share/doc/dmp-dkms/changelog.Debian.gz | gzip -dc | head -n 1 | grep -q '^dmp ($version-1)' && dpkg-deb -f $deb Maintainer | grep -Eq '^[^<]+ <[^@ ]+@[^@ ]+\\.[a-z]+>\$'"
+check "deb: a DEP-5 copyright file with a copyright notice and the GPL-2.0-only text reference" \
+	cond "dpkg-deb --fsys-tarfile $deb | tar -xOf - ./usr/share/doc/dmp-dkms/copyright >$tmp/copyright && grep -q '^Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' $tmp/copyright && grep -q '^Copyright: ' $tmp/copyright && grep -q '/usr/share/common-licenses/GPL-2' $tmp/copyright"
+check "deb: the synopsis is one line under 80 characters" \
+	cond "[ \$(dpkg-deb -f $deb Description | head -n 1 | wc -c) -le 80 ] && dpkg-deb -f $deb Description | sed -n 2p | grep -q '^ dmp is'"
+# dmptab(8) names every command dmptab accepts (its usage line).
+cmds=$(sed -n 's/.*usage: dmptab \[-f FILE\] \([a-z|]*\).*/\1/p' "$top/src/dkms/files/dmptab" | tr '|' ' ')
+check "dmptab.8 is shipped (both) and documents every command of dmptab's usage: $cmds" \
+	cond "grep -qxF /usr/share/man/man8/dmptab.8.gz $tmp/deb-files && grep -qxF /usr/share/man/man8/dmptab.8 $tmp/rpm-files && [ -n '$cmds' ] && for c in $cmds; do grep -q \"^\\\\.B \$c\\\$\" $top/src/dkms/files/dmptab.8 || { echo \"dmptab.8 lacks .B \$c\"; exit 1; }; done && man -l $top/src/dkms/files/dmptab.8 2>&1 >/dev/null | { ! grep .; }"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
