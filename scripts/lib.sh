@@ -247,6 +247,16 @@ prune_stale_sources() {
 		while read -r f; do rm -f -- "${tree:?}/$f"; done
 }
 
+# The workspace version (Cargo.toml), which the packages and dmp.ko carry.
+workspace_version() {
+	sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$DMP_TOP/Cargo.toml"
+}
+# Fills the version into a module tree's dkms.conf (copied from module_files),
+# as the package does: Kbuild reads it for MODULE_VERSION.
+fill_module_version() { # TREE
+	sed -i "s/#MODULE_VERSION#/$(workspace_version)/g" "$1/dkms.conf"
+}
+
 module_files() {
 	(cd "$DMP_TOP" && {
 		printf '%s\n' Kbuild Makefile dkms.conf src/stats/src/stats.rs

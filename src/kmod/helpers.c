@@ -121,6 +121,13 @@ bool dmp_latency_param(void)
 	return latency;
 }
 
+/*
+ * The package version, for modinfo and /sys/module/dmp/version (MODULE_VERSION
+ * is a macro; the kernel crate's module! has no version field). Kbuild passes
+ * the version dkms.conf carries.
+ */
+MODULE_VERSION(DMP_VERSION);
+
 /* DECLARE_COMPLETION is a macro: see wait_for_kobject_releases in kapi/kobject.rs. */
 static DECLARE_COMPLETION(dmp_kobjects_released);
 
