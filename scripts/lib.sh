@@ -123,8 +123,9 @@ HOST_TOOLS=(
 	build-essential:gcc,make,g++ pkg-config:pkg-config groff-base:groff
 	qemu-system-x86:qemu-system-x86_64 qemu-utils:qemu-img e2fsprogs:mke2fs,debugfs
 	debootstrap:debootstrap rsync:rsync dpkg-dev:dpkg-architecture,dpkg-scanpackages
-	rpm:rpm rpm2cpio:rpm2cpio cpio:cpio python3:python3 xz-utils:xz
+	rpm:rpm,rpmsign,rpmkeys rpm2cpio:rpm2cpio cpio:cpio python3:python3 xz-utils:xz
 	util-linux:flock,mountpoint,setsid,ionice patch:patch lintian:lintian
+	apt-utils:apt-ftparchive gpg:gpg createrepo-c:createrepo_c dnf:dnf dnf-plugins-core
 )
 
 # The whole host set-up: cheap when everything is there (commands checked only).
