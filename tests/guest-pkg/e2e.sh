@@ -4,22 +4,30 @@
 #
 #   scripts/vm-run --systemd --kernel 7.3 --with-kernel 6.12 --payload DIR tests/guest-pkg/e2e.sh
 #
-# DIR holds pkgs/*.deb (dmp-dkms, dmpstat), headers/<release>/*.deb (the guest
+# DIR holds pkgs/*.deb (dmp-dkms, dmpstat), repo-1/ and repo-2/ (scripts/repo
+# for file:///srv/dmp-repo: this version; this and the next, scripts/package-next),
+# headers/<release>/*.deb (the guest
 # kernels' linux-headers + linux-lib-rust, Ubuntu's layout), second-kernel (the
 # version to switch to, e.g. 6.12) and rpm/ (the rpm's scriptlets, its files as
 # root.tar and their list, extracted on the host).
 #
 # boot 1 (7.3)  the test bed's own dmp.ko is removed; headers without the Rust
 #               metadata: installing dmp-dkms succeeds and says which package is
-#               missing; remove; with linux-lib-rust: apt install builds and
-#               loads dmp; an unprivileged user reads the statistics (at load
+#               missing; remove; with linux-lib-rust: the test's signed apt
+#               repository added as a user adds it (.sources, keyring) and
+#               `apt install dmp-dkms dmpstat` by name builds and loads dmp
+#               (its version in modinfo and sysfs); an unprivileged user reads the statistics (at load
 #               and of a new device); dmsetup create; /etc/dmptab set up over a
 #               device that appears late; reboot
 # boot 2 (7.3)  dmp loaded at boot, dmptab device created (after its device
 #               appeared) and removed at the last shutdown; bad dmptab lines
-#               reported; dmsetup create again; the 6.12 kernel and its headers
+#               reported; dmsetup create again; the next version published and
+#               `apt upgrade` to it while a dmp device serves I/O (no error,
+#               data intact, conffile edit and a disabled dmptab kept, the old
+#               module keeps running, the new one installed); the 6.12 kernel and its headers
 #               installed (DKMS builds for it); reboot into 6.12
-# boot 3 (6.12) the same on 6.12; apt remove unloads and removes everything,
+# boot 3 (6.12) the same on 6.12, running the next version; the old kernel's
+#               headers removed; a downgrade with apt; apt remove unloads and removes everything,
 #               purge the conffiles; then the rpm's scriptlets against the
 #               same kernel, including removal while a device is in use
 #
@@ -50,8 +58,28 @@ elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
 
 pkg_deb=$(ls /dmp/pkgs/dmp-dkms_*_all.deb)
 stat_deb=$(ls /dmp/pkgs/dmpstat_*.deb)
-version=$(dpkg-deb -f "$pkg_deb" Version); version=${version%-*}
+# The version under test: the one installed (after the upgrade of boot 2, the
+# next), else the payload's.
+version=$(dpkg-query -W -f '${Version}' dmp-dkms 2>/dev/null | grep . || dpkg-deb -f "$pkg_deb" Version); version=${version%-*}
+next=$(ls /dmp/repo-2/apt/pool/main/dmp-dkms_*_all.deb | grep -v "_${version}-" | head -n 1)
+next=$(dpkg-deb -f "$next" Version); next=${next%-*}
 headers_deb() { ls "/dmp/headers/$1/linux-headers-${1}_"*.deb; }
+
+# The test's apt repository, published at file:///srv/dmp-repo: repo-1 (this
+# version) first, repo-2 (this and the next) for the upgrade. The guest has no
+# network: `apt-get update` refreshes only that source (the Debian lists of
+# the image stay as they are).
+publish_repo() { # 1|2
+	rm -rf /srv/dmp-repo; mkdir -p /srv/dmp-repo
+	cp -a "/dmp/repo-$1/." /srv/dmp-repo/
+}
+apt_update_dmp() {
+	apt-get update -q -o Dir::Etc::SourceList=/dev/null -o APT::Get::List-Cleanup=false
+}
+check_version() { # LABEL VERSION: what runs and what is installed
+	check "$1: /sys/module/dmp/version and modinfo say $2" \
+		cond "[ \"\$(cat /sys/module/dmp/version)\" = $2 ] && [ \"\$(modinfo -F version dmp)\" = $2 ]"
+}
 librust_deb() { ls "/dmp/headers/$1/linux-lib-rust-${1}_"*.deb; }
 
 # The last stage, on the second kernel (or on the first when there is none):
@@ -74,9 +102,12 @@ removal() {
 	check "apt purge dmp-dkms removes the conffiles" \
 		cond "apt-get purge -y -q dmp-dkms >/dev/null && [ ! -e /etc/dmptab ] && [ ! -e /etc/modprobe.d/dmp.conf ] && ! dpkg -l dmp-dkms 2>/dev/null | grep -q '^[ir]'"
 	check "apt purge dmpstat" apt-get purge -y -q dmpstat
-	# Every path named after dmp, but the test's own (payload service, state).
+	# The repository goes as a user removes it (it is not the package's).
+	rm -f /etc/apt/sources.list.d/dmp.sources /usr/share/keyrings/dmp-archive-keyring.gpg /var/lib/apt/lists/*dmp-repo*
+	# Every path named after dmp, but the test's own (payload service, state,
+	# the image's apt setting) and the test bed's kernels (releases *-dmp).
 	check "purge leaves nothing of dmp in /etc, /var, /usr" \
-		cond "left=\$(find /etc /var /usr -name '*dmp*' ! -path '/var/lib/dmp-pkg-test*' ! -path '/var/lib/dmp-test*' ! -path '/usr/lib/dmp-test*' ! -path '/etc/systemd/system/dmp-payload.service' ! -path '/etc/systemd/system/*/dmp-payload.service' ! -path '/var/lib/dpkg/*' ! -path '/var/cache/apt/*' ! -path '/var/log/journal/*' 2>/dev/null); [ -z \"\$left\" ] || { echo \"\$left\"; false; }"
+		cond "left=\$(find /etc /var /usr -name '*dmp*' ! -name '*-dmp' ! -path /etc/apt/apt.conf.d/90dmp-norecommends ! -path '/var/lib/dmp-pkg-test*' ! -path '/var/lib/dmp-test*' ! -path '/usr/lib/dmp-test*' ! -path '/etc/systemd/system/dmp-payload.service' ! -path '/etc/systemd/system/*/dmp-payload.service' ! -path '/var/lib/dpkg/*' ! -path '/var/cache/apt/*' ! -path '/var/log/journal/*' 2>/dev/null); [ -z \"\$left\" ] || { echo \"\$left\"; false; }"
 	systemctl disable --now pkg-under.service >/dev/null 2>&1; dmsetup remove pkg-under >/dev/null 2>&1
 
 	# --- The rpm's scriptlets, run as rpm would run them, against this kernel.
@@ -114,6 +145,56 @@ removal() {
 	fi
 }
 
+# The next version published in the repository, and `apt upgrade` to it
+# while a dmp device with data on it serves I/O, with a conffile edited and
+# dmptab.service disabled by the administrator.
+upgrade() {
+	local loop sum io rc s
+	truncate -s 64M "$state/upgrade.img"
+	loop=$(losetup -f --show "$state/upgrade.img")
+	dmsetup create pkg-up --table "0 131072 dmp $loop" && udevadm settle
+	dd if=/dev/urandom of=/dev/mapper/pkg-up bs=1M count=16 oflag=direct status=none
+	sum=$(dd if=/dev/mapper/pkg-up bs=1M count=16 iflag=direct status=none | sha256sum)
+	echo "# an administrator's edit, kept across upgrades" >>/etc/modprobe.d/dmp.conf
+	systemctl --quiet disable dmptab.service
+	# I/O on the device for the whole upgrade: reads of the data, writes
+	# beyond it; every error is recorded.
+	rm -f "$state/io-errors" "$state/io-stop"
+	(
+		n=0
+		while [ ! -e "$state/io-stop" ]; do
+			dd if=/dev/mapper/pkg-up of=/dev/null bs=64k count=256 iflag=direct status=none || echo "read $n" >>"$state/io-errors"
+			dd if=/dev/urandom of=/dev/mapper/pkg-up bs=64k seek=512 count=64 oflag=direct status=none || echo "write $n" >>"$state/io-errors"
+			n=$((n + 1)); echo "$n" >"$state/io-rounds"
+		done
+	) &
+	io=$!
+	publish_repo 2
+	s=$(date +%s)
+	{ apt_update_dmp && apt-get upgrade -y -q; } >"$state/apt-upgrade.log" 2>&1
+	rc=$?
+	touch "$state/io-stop"; wait "$io"
+	grep -E 'dmp-dkms:|dmp:|^Inst|upgraded' "$state/apt-upgrade.log" | sed 's/^/  apt| /'
+	check "apt upgrade to $next (exit $rc, $(( $(date +%s) - s ))s)" test "$rc" = 0
+	check "... dmp-dkms and dmpstat are $next-1" \
+		cond "[ \"\$(dpkg-query -W -f '\${Version} ' dmp-dkms dmpstat)\" = '$next-1 $next-1 ' ]"
+	check "... DKMS has dmp $next for $kver, and no $version" \
+		cond "dkms status -m dmp -v $next -k $kver | grep -q ': installed' && [ -z \"\$(dkms status -m dmp -v $version)\" ]"
+	check "... the device served I/O all along ($(cat "$state/io-rounds" 2>/dev/null) rounds), no error" \
+		cond "[ ! -s $state/io-errors ] && [ \$(cat $state/io-rounds) -gt 0 ] || { cat $state/io-errors; false; }"
+	check "... its data is intact (sha256)" \
+		cond "[ \"\$(dd if=/dev/mapper/pkg-up bs=1M count=16 iflag=direct status=none | sha256sum)\" = '$sum' ]"
+	check "... the module in use stays loaded ($version) and the package says when $next takes over" \
+		cond "[ \"\$(cat /sys/module/dmp/version)\" = $version ] && grep -q 'already loaded is in use by: .*the new build is used from the next reboot' $state/apt-upgrade.log"
+	check "... modinfo dmp now finds $next" cond "[ \"\$(modinfo -F version dmp)\" = $next ]"
+	check "... the administrator's edit of /etc/modprobe.d/dmp.conf is kept" \
+		grep -q "an administrator's edit" /etc/modprobe.d/dmp.conf
+	check "... and dmptab.service stays disabled" cond "[ \"\$(systemctl is-enabled dmptab.service)\" = disabled ]"
+	systemctl --quiet enable dmptab.service
+	dmsetup remove pkg-up; losetup -d "$loop"; rm -f "$state/upgrade.img"
+	version=$next
+}
+
 if [ "$boot" = 1 ]; then
 	# --- Start from a system without any dmp.ko: the package must bring it.
 	touch /var/lib/dmp-test/no-test-module
@@ -143,12 +224,24 @@ if [ "$boot" = 1 ]; then
 	# --- The Ubuntu layout complete: apt install builds and loads dmp.
 	check "install linux-lib-rust-$kver" apt-get install -y -q "$(librust_deb "$kver")"
 	check "the kernel build tree has the Rust metadata" test -f "/lib/modules/$kver/build/rust/libkernel.rmeta"
+	# --- By name from the repository, as the README says: the keyring and
+	# the .sources file copied, apt update, apt install.
+	publish_repo 1
+	check "the repository's keyring and .sources file added as the README says" \
+		cond "cp /srv/dmp-repo/apt/dmp-archive-keyring.gpg /usr/share/keyrings/ && cp /srv/dmp-repo/apt/dmp.sources /etc/apt/sources.list.d/"
+	apt_update_dmp >"$state/apt-update.log" 2>&1
+	rc=$?
+	check "apt update reads the signed repository (exit $rc, no warning)" \
+		cond "[ $rc = 0 ] && ! grep -E '^(W|E):' $state/apt-update.log || { cat $state/apt-update.log; false; }"
 	s=$(date +%s)
-	apt-get install -y -q "$pkg_deb" >"$state/apt.log" 2>&1
+	apt-get install -y -q dmp-dkms dmpstat >"$state/apt.log" 2>&1
 	rc=$?
 	grep -E 'dmp-dkms:|dmp:' "$state/apt.log" | sed 's/^/  apt| /'
-	check "apt install ./dmp-dkms_${version}*.deb (exit $rc, $(( $(date +%s) - s ))s with the DKMS build)" test "$rc" = 0
+	check "apt install dmp-dkms dmpstat, by name (exit $rc, $(( $(date +%s) - s ))s with the DKMS build)" test "$rc" = 0
+	check "... $version-1 of both, from the repository" \
+		cond "[ \"\$(dpkg-query -W -f '\${Version} \${Status}' dmp-dkms dmpstat)\" = '$version-1 install ok installed$version-1 install ok installed' ] && grep -q 'file:/srv/dmp-repo' $state/apt.log"
 	check_working "7.3 after install"
+	check_version "7.3 after install" "$version"
 	check "softdep on dm_mod is configured" cond "modprobe -c | grep -q '^softdep dmp pre: dm_mod'"
 	check "dmptab.service is enabled by the package" cond "systemctl is-enabled dmptab.service | grep -q enabled"
 	# An upgrade's configure (postinst configure OLD-VERSION, what apt runs
@@ -159,7 +252,6 @@ if [ "$boot" = 1 ]; then
 	check "postinst configure $version-1 (as after an upgrade) exits 0 ($rc) and keeps dmptab.service disabled" \
 		cond "[ $rc = 0 ] && [ \"\$(systemctl is-enabled dmptab.service)\" = disabled ]"
 	systemctl --quiet enable dmptab.service
-	check "apt install ./dmpstat_*.deb" apt-get install -y -q "$stat_deb"
 	check "dmpstat lists the statistics as an unprivileged user" as_user dmpstat
 
 	setup_dmptab
@@ -171,6 +263,7 @@ if [ "$boot" = 2 ]; then
 	check_boot "7.3 after reboot"
 	check_working "7.3 after reboot"
 
+	upgrade
 	if [ ! -s /dmp/second-kernel ]; then
 		echo "=== no second kernel in the payload: removal on $kver"
 		removal
@@ -225,6 +318,27 @@ if [ "$boot" = 3 ]; then
 	check "dmptab removed /dev/mapper/pkgboot at the last shutdown" \
 		cond "journalctl -b -1 -u dmptab.service | grep -q 'removed /dev/mapper/pkgboot' || { journalctl --list-boots --no-pager; journalctl -b -1 -u dmptab.service --no-pager | tail -n 15; false; }"
 	check_working "$kver"
+	check_version "$kver after the reboot" "$version"
+	check "... which is the upgrade's $next, not the payload's first version" test "$version" = "$next"
+	# --- The old kernel goes: its headers removed.
+	k1=""
+	for h in /dmp/headers/*/; do h=$(basename "$h"); [ "$h" = "$kver" ] || k1=$h; done
+	check "remove the first kernel's headers ($k1)" apt-get remove -y -q "linux-lib-rust-$k1" "linux-headers-$k1"
+	# --- Downgrade, with apt, to the first version (repo-2 has both).
+	first=$(dpkg-deb -f "$pkg_deb" Version)
+	s=$(date +%s)
+	apt-get install -y -q --allow-downgrades "dmp-dkms=$first" "dmpstat=$first" >"$state/apt-downgrade.log" 2>&1
+	rc=$?
+	grep -E 'dmp-dkms:|dmp:' "$state/apt-downgrade.log" | sed 's/^/  apt| /'
+	check "apt install --allow-downgrades dmp-dkms=$first dmpstat=$first (exit $rc, $(( $(date +%s) - s ))s)" test "$rc" = 0
+	version=${first%-*}
+	check "... dmp-dkms and dmpstat are $first" \
+		cond "[ \"\$(dpkg-query -W -f '\${Version} ' dmp-dkms dmpstat)\" = '$first $first ' ]"
+	check "... DKMS has dmp $version for $kver, and no $next" \
+		cond "dkms status -m dmp -v $version -k $kver | grep -q ': installed' && [ -z \"\$(dkms status -m dmp -v $next)\" ]"
+	check "... modinfo dmp finds $version" cond "[ \"\$(modinfo -F version dmp)\" = $version ]"
+	check "... nothing of dmp is left for the removed kernel $k1" \
+		cond "[ -z \"\$(find /lib/modules/$k1 /var/lib/dkms/dmp /var/cache/dmp -path '*$k1*' -name 'dmp.ko*' 2>/dev/null; find /var/lib/dkms/dmp /var/cache/dmp -name '$k1' 2>/dev/null)\" ]"
 	removal
 	echo "=== boot 3 done in $(elapsed)"
 	finish
