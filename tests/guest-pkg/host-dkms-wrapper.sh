@@ -354,6 +354,15 @@ echo half-installed >"$tmp/dpkg/linux-source-7.3.status"
 MODE=--check deb_run "Debian with linux-source half-installed: refused as not installed" 10 \
 	"linux-source-7.3 is not installed"
 
+# 15c. Not enough free space for the regeneration: said before anything is
+# unpacked, by --check too (the package's postinst: a DKMS skip).
+deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
+ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
+EXTRA_ENV="DMP_REGEN_SPACE_KB=999999999999" MODE=--check deb_run "too little free space: --check says how much is needed and where" 11 \
+	"needs about [0-9]+ MB free in /[^ ]*, and there are [0-9]+ MB" "fix: free space on the file system of"
+EXTRA_ENV="DMP_REGEN_SPACE_KB=999999999999" deb_run "... and the build stops before unpacking" 11 "needs about [0-9]+ MB free"
+check "... nothing was unpacked or regenerated" test ! -e "$tmp/regen.count" -a ! -e "$tmp/meta/$DEB_REL.work"
+
 # 16. The matching linux-source: regenerated into a private build tree.
 deb_case; dpkg_state "linux-headers-$DEB_REL" "$DEB_VER" linux-source-7.3 "$DEB_VER"
 ksource "$tmp/s/linux-source-7.3" 7.3.4 "$tmp/usrsrc/linux-source-7.3.tar.xz"
