@@ -61,7 +61,9 @@ stat_deb=$(ls /dmp/pkgs/dmpstat_*.deb)
 # The version under test: the one installed (after the upgrade of boot 2, the
 # next), else the payload's.
 version=$(dpkg-query -W -f '${Version}' dmp-dkms 2>/dev/null | grep . || dpkg-deb -f "$pkg_deb" Version); version=${version%-*}
-next=$(ls /dmp/repo-2/apt/pool/main/dmp-dkms_*_all.deb | grep -v "_${version}-" | head -n 1)
+# The payload's version, and the next one (repo-2 holds both).
+first=$(dpkg-deb -f "$pkg_deb" Version); first=${first%-*}
+next=$(ls /dmp/repo-2/apt/pool/main/dmp-dkms_*_all.deb | grep -v "_${first}-" | head -n 1)
 next=$(dpkg-deb -f "$next" Version); next=${next%-*}
 headers_deb() { ls "/dmp/headers/$1/linux-headers-${1}_"*.deb; }
 
@@ -325,15 +327,14 @@ if [ "$boot" = 3 ]; then
 	for h in /dmp/headers/*/; do h=$(basename "$h"); [ "$h" = "$kver" ] || k1=$h; done
 	check "remove the first kernel's headers ($k1)" apt-get remove -y -q "linux-lib-rust-$k1" "linux-headers-$k1"
 	# --- Downgrade, with apt, to the first version (repo-2 has both).
-	first=$(dpkg-deb -f "$pkg_deb" Version)
 	s=$(date +%s)
-	apt-get install -y -q --allow-downgrades "dmp-dkms=$first" "dmpstat=$first" >"$state/apt-downgrade.log" 2>&1
+	apt-get install -y -q --allow-downgrades "dmp-dkms=$first-1" "dmpstat=$first-1" >"$state/apt-downgrade.log" 2>&1
 	rc=$?
 	grep -E 'dmp-dkms:|dmp:' "$state/apt-downgrade.log" | sed 's/^/  apt| /'
-	check "apt install --allow-downgrades dmp-dkms=$first dmpstat=$first (exit $rc, $(( $(date +%s) - s ))s)" test "$rc" = 0
-	version=${first%-*}
-	check "... dmp-dkms and dmpstat are $first" \
-		cond "[ \"\$(dpkg-query -W -f '\${Version} ' dmp-dkms dmpstat)\" = '$first $first ' ]"
+	check "apt install --allow-downgrades dmp-dkms=$first-1 dmpstat=$first-1 (exit $rc, $(( $(date +%s) - s ))s)" test "$rc" = 0
+	version=$first
+	check "... dmp-dkms and dmpstat are $first-1" \
+		cond "[ \"\$(dpkg-query -W -f '\${Version} ' dmp-dkms dmpstat)\" = '$first-1 $first-1 ' ]"
 	check "... DKMS has dmp $version for $kver, and no $next" \
 		cond "dkms status -m dmp -v $version -k $kver | grep -q ': installed' && [ -z \"\$(dkms status -m dmp -v $next)\" ]"
 	check "... modinfo dmp finds $version" cond "[ \"\$(modinfo -F version dmp)\" = $version ]"
