@@ -6,7 +6,7 @@
 # with rpm itself, so its scriptlets and DKMS run as on a Fedora machine,
 # natively. Then the dmp.ko they built is loaded into that kernel in a guest.
 #
-#   tests/guest-pkg/fedora-layout.sh PACKAGE-DIR [VERSION]    (VERSION: 7.3)
+#   tests/guest-pkg/fedora-layout.sh PACKAGE-DIR [VERSION [NEXT-PACKAGE-DIR]]    (VERSION: 7.3)
 #
 # 1. in an overlay over the layout (the template is never changed):
 #    rpm -i without a source named: the transaction succeeds, nothing is
@@ -14,7 +14,10 @@
 #    line it gives to name the tree is run as printed; rpm --reinstall:
 #    %post regenerates the Rust metadata from that tree into
 #    /var/cache/dmp/rust-meta/<rel> and DKMS installs dmp.ko in extra/;
-#    kernel-devel and the source tree are unchanged; rpm -e leaves nothing.
+#    kernel-devel and the source tree are unchanged; rpm -U to the next
+#    version (NEXT-PACKAGE-DIR, scripts/package-next) and back with
+#    --oldpackage, keeping a conffile edit and a disabled dmptab; rpm -e
+#    leaves nothing.
 # 2. the guest (scripts/vm-run): that dmp.ko loads into the kernel, a dmp
 #    device counts a 4 KiB write, a 4 KiB read and a 512-byte write exactly,
 #    and it unloads.
@@ -76,6 +79,37 @@ if [ "${1:-}" = --chroot ]; then
 	mkdir -p "$t/out"
 	[ -n "$ko" ] && cp "$ko" "$t/out/"
 
+	# rpm -U to the next version (the same tree, version raised) and back
+	# with --oldpackage, with a conffile edited and dmptab disabled by the
+	# administrator (here, without systemd: its link removed).
+	nrpm=$(ls "$t"/next/dmp-dkms-*.noarch.rpm 2>/dev/null | head -n 1)
+	if [ -f "$nrpm" ]; then
+		nver=$(rpm -qp --qf '%{VERSION}' "$nrpm" 2>/dev/null)
+		echo "# an administrator's edit, kept across upgrades" >>/etc/modprobe.d/dmp.conf
+		wants=/etc/systemd/system/sysinit.target.wants/dmptab.service
+		check "rpm %post of the first install enabled dmptab (its link)" test -L "$wants"
+		rm -f "$wants"
+		for step in "upgrade:$nver:$nrpm:" "downgrade:$version:$rpmf:--oldpackage"; do
+			IFS=: read -r what v f opt <<<"$step"
+			s=$(date +%s)
+			# shellcheck disable=SC2086 # opt is empty or one word
+			rpm -U $opt --nodeps "$f" >"$t/rpm-$what.log" 2>&1
+			rc=$?
+			sed "s/^/  rpm -U $opt| /" "$t/rpm-$what.log"
+			check "rpm -U $opt to $v, the $what (exit $rc, $(( $(date +%s) - s ))s)" \
+				cond "[ $rc = 0 ] && [ \"\$(rpm -q --qf '%{VERSION}' dmp-dkms)\" = $v ]"
+			check "... DKMS has only dmp $v, installed for $rel, and its dmp.ko says $v" \
+				cond "dkms status dmp; [ \"\$(dkms status dmp | grep -c .)\" = 1 ] && dkms status -m dmp -v $v -k $rel | grep -q ': installed' && [ \"\$(modinfo -F version \$(find /lib/modules/$rel/extra -name 'dmp.ko*'))\" = $v ]"
+			check "... the regenerated metadata was reused (not made again)" \
+				cond "! grep -q 'regenerated first' $t/rpm-$what.log && [ -f /var/cache/dmp/rust-meta/$rel/build/rust/libkernel.rmeta ]"
+			check "... the administrator's edit of /etc/modprobe.d/dmp.conf is kept" \
+				grep -q "an administrator's edit" /etc/modprobe.d/dmp.conf
+			check "... and dmptab stays disabled" test ! -e "$wants"
+		done
+	else
+		fail "no next version's rpm in $t/next (scripts/package-next)"
+	fi
+
 	rpm -e dmp-dkms >"$t/rpm-e.log" 2>&1
 	rc=$?
 	sed 's/^/  rpm -e| /' "$t/rpm-e.log"
@@ -119,8 +153,8 @@ fi
 
 # ---- On the host.
 source "$(dirname "$0")/../../scripts/lib.sh"
-[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: tests/guest-pkg/fedora-layout.sh PACKAGE-DIR [VERSION]"
-pkgdir=$1 kv=${2:-7.3}
+[ $# -ge 1 ] && [ $# -le 3 ] || die "usage: tests/guest-pkg/fedora-layout.sh PACKAGE-DIR [VERSION [NEXT-PACKAGE-DIR]]"
+pkgdir=$1 kv=${2:-7.3} nextdir=${3:-}
 rpmf=$(ls "$pkgdir"/dmp-dkms-*.noarch.rpm 2>/dev/null | head -n 1)
 [ -f "$rpmf" ] || die "fedora-layout: no dmp-dkms-*.noarch.rpm in $pkgdir (scripts/package makes it)"
 dir=$("$DMP_TOP/scripts/build-fedora-layout" "$kv") || die "fedora-layout: scripts/build-fedora-layout $kv failed"
@@ -137,6 +171,10 @@ mount -t overlay overlay -o "lowerdir=$dir/root,upperdir=$work/upper,workdir=$wo
 	die "fedora-layout: cannot mount an overlay over $dir/root"
 mkdir -p "$m/tmp/dmp-test"
 cp "$rpmf" "$DMP_TOP/tests/guest-pkg/lib.sh" "$0" "$m/tmp/dmp-test/"
+if [ -n "$nextdir" ]; then
+	mkdir -p "$m/tmp/dmp-test/next"
+	cp "$nextdir"/dmp-dkms-*.noarch.rpm "$m/tmp/dmp-test/next/" || die "fedora-layout: no dmp-dkms rpm in $nextdir"
+fi
 log "fedora layout $rel: the .rpm installed with rpm (its scriptlets run DKMS natively)"
 ( in_root "$m" bash "/tmp/dmp-test/$(basename "$0")" --chroot "$rel" ) 2>&1 | tee "$work/chroot.log"
 p1=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$work/chroot.log" | tail -n 1)
