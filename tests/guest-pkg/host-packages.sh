@@ -9,15 +9,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:?usage: host-packages.sh PACKAGE-DIR}
-passed=0 failed=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-
-check() { # WHAT COMMAND...
-	local what=$1; shift
-	if "$@" >"$tmp/out" 2>&1; then echo "PASS $what"; passed=$((passed + 1))
-	else echo "FAIL $what"; sed 's/^/  | /' "$tmp/out" | tail -n 20; failed=$((failed + 1)); fi
-}
-cond() { bash -c "$1"; }
+# shellcheck source=tests/guest-pkg/host-check.sh
+source "$(dirname "$0")/host-check.sh"
 
 version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$top/Cargo.toml")
 deb=$(ls "$dir"/dmp-dkms_"$version"-*_all.deb 2>/dev/null | head -n 1)
@@ -122,5 +115,4 @@ cmds=$(sed -n 's/.*usage: dmptab \[-f FILE\] \([a-z|]*\).*/\1/p' "$top/src/dkms/
 check "dmptab.8 is shipped (both) and documents every command of dmptab's usage: $cmds" \
 	cond "grep -qxF /usr/share/man/man8/dmptab.8.gz $tmp/deb-files && grep -qxF /usr/share/man/man8/dmptab.8 $tmp/rpm-files && [ -n '$cmds' ] && for c in $cmds; do grep -q \"^\\\\.B \$c\\\$\" $top/src/dkms/files/dmptab.8 || { echo \"dmptab.8 lacks .B \$c\"; exit 1; }; done && man -l $top/src/dkms/files/dmptab.8 2>&1 >/dev/null | { ! grep .; }"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

@@ -11,15 +11,8 @@
 set -u
 repo=${1:?usage: host-repo.sh REPO-DIR VERSION NEXT-VERSION}
 v1=${2:?}; v2=${3:?}
-passed=0 failed=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-
-check() { # WHAT COMMAND...
-	local what=$1; shift
-	if "$@" >"$tmp/out" 2>&1; then echo "PASS $what"; passed=$((passed + 1))
-	else echo "FAIL $what"; sed 's/^/  | /' "$tmp/out" | tail -n 20; failed=$((failed + 1)); fi
-}
-cond() { bash -c "$1"; }
+# shellcheck source=tests/guest-pkg/host-check.sh
+source "$(dirname "$0")/host-check.sh"
 
 check "the apt repository: InRelease, Release.gpg, keyring, .sources" \
 	cond "for f in dists/stable/InRelease dists/stable/Release.gpg dmp-archive-keyring.gpg dmp.sources; do [ -s $repo/apt/\$f ] || { echo missing \$f; exit 1; }; done"
@@ -76,5 +69,4 @@ rm -rf "$d/cache"
 check "dnf refuses the repository once repomd.xml is altered after signing" \
 	cond "! dnf ${dnf_opts[*]} repoquery dmp-dkms >$tmp/q 2>&1; cat $tmp/q; grep -q 'repomd.xml GPG signature verification error' $tmp/q && ! grep -q '^dmp-dkms-' $tmp/q"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary
