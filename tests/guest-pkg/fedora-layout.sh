@@ -71,7 +71,7 @@ if [ "${1:-}" = --chroot ]; then
 	check "... %post regenerated the Rust metadata from the named tree" \
 		cond "grep -q 'regenerated first from the kernel' $t/rpm-U.log && grep -qx 'source=$src (named in /etc/dmp/kernel-source)' /var/cache/dmp/rust-meta/$rel/stamp && [ -f /var/cache/dmp/rust-meta/$rel/build/rust/libkernel.rmeta ]"
 	check "... DKMS installed dmp $version for $rel in extra/ (Fedora's place)" \
-		cond "grep -q 'dmp $version is installed for kernel(s): $rel' $t/rpm-U.log && dkms status -m dmp -v $version -k $rel | grep -q ': installed' && [ -f /lib/modules/$rel/extra/dmp.ko ] || [ -f /lib/modules/$rel/extra/dmp.ko.xz ]"
+		cond "grep -q 'dmp $version is installed for kernel(s): $rel' $t/rpm-U.log && dkms status -m dmp -v $version -k $rel | grep -q ': installed' && { [ -f /lib/modules/$rel/extra/dmp.ko ] || [ -f /lib/modules/$rel/extra/dmp.ko.xz ]; }"
 	ko=$(find /lib/modules/"$rel"/extra -name 'dmp.ko*' | head -n 1)
 	check "... its vermagic is $rel" cond "modinfo -F vermagic $ko | grep -q '^$rel '"
 	check "kernel-devel ($kd) is unchanged" test "$(snap "$kd")" = "$kd_before"
