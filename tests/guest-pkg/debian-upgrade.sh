@@ -39,6 +39,7 @@ if [ -d /run/systemd/system ]; then
 fi
 old=$(cat /dmp/old-release) new=$(cat /dmp/new-release)
 flavour=${new##*-}
+newxy=$(echo "$new" | cut -d. -f1-2) oldxy=$(echo "$old" | cut -d. -f1-2)
 echo "=== dmp kernel upgrade test, boot $boot, kernel $kver ($old -> $new)"
 
 # shellcheck source=tests/guest-pkg/lib.sh
@@ -110,8 +111,8 @@ if [ "$boot" = 1 ]; then
 	grep -E 'dmp-dkms:|^dmp:|dkms|Building|initrd|rror' "$state/apt-upgrade.log" | sed 's/^/  apt| /' | tail -n 40
 	[ "$rc" = 0 ] || tail -n 20 "$state/apt-upgrade.log" | sed 's/^/  apt| /'
 	check "apt-get install linux-image-$flavour linux-headers-$flavour linux-source: exit 0 ($rc, ${t}s)" test "$rc" = 0
-	check "... installed Debian's linux-image-$new, its headers and linux-source-${new%.*.*} of their version" \
-		cond "dpkg -l linux-image-$new linux-headers-$new linux-source-${new%.*.*} | grep -c '^ii' | grep -qx 3 && [ \"\$(dpkg-query -W -f '\${Version}' linux-source)\" = \"\$(dpkg-query -W -f '\${Version}' linux-headers-$new)\" ]"
+	check "... installed Debian's linux-image-$new, its headers and linux-source-$newxy of their version" \
+		cond "dpkg -l linux-image-$new linux-headers-$new linux-source-$newxy | grep -c '^ii' | grep -qx 3 && [ \"\$(dpkg-query -W -f '\${Version}' linux-source)\" = \"\$(dpkg-query -W -f '\${Version}' linux-headers-$new)\" ]"
 	check "... DKMS built dmp $version for $new during it" \
 		cond "grep -Eq 'Autoinstall on $new succeeded for module\\(s\\) dmp|dmp-dkms: dmp $version is installed for kernel $new' $state/apt-upgrade.log && dkms status -m dmp -v $version -k $new | grep -q ': installed' && [ -n \"\$(find /lib/modules/$new/updates/dkms -name 'dmp.ko*' -newer $state/upgrade-start)\" ]"
 	check "... dmp.ko for $new has vermagic $new" \
@@ -150,7 +151,7 @@ if [ "$boot" = 2 ]; then
 
 	# The old kernel removed, as a user does once the new one boots.
 	s=$(date +%s)
-	apt-get purge -y -q "linux-image-$old" "linux-headers-$old" "linux-source-${old%.*.*}" >"$state/apt-purge.log" 2>&1 &&
+	apt-get purge -y -q "linux-image-$old" "linux-headers-$old" "linux-source-$oldxy" >"$state/apt-purge.log" 2>&1 &&
 		apt-get autoremove --purge -y -q >>"$state/apt-purge.log" 2>&1
 	rc=$?
 	grep -E 'dmp-dkms:|^dmp:|dkms|rror|Removing' "$state/apt-purge.log" | sed 's/^/  apt| /' | tail -n 30
