@@ -15,6 +15,7 @@
 #         and loads it; an unprivileged user reads the statistics (udev rule);
 #         a dmp device counts exactly; Debian's kernel of another series
 #         installed without its source: apt exits 0, DKMS skips dmp for it;
+#         removed again with apt purge (nothing of dmp left for it);
 #         /etc/dmptab set up; reboot
 # boot 2  dmp loaded at boot, the dmptab device is back, readable by the user
 #
@@ -62,6 +63,18 @@ kernel_update_skip() {
 	check "... dkms status: dmp is not built for $k, still installed for $kver" \
 		cond "! dkms status -m dmp -v $version -k $k | grep -q '$k' && dkms status -m dmp -v $version -k $kver | grep -q ': installed'"
 	check "... no package is left unconfigured" cond "[ -z \"\$(dpkg --audit)\" ]"
+	# That kernel removed again (the end of tests/guest-pkg/kernel-upgrade,
+	# in short): apt exits 0, nothing of dmp names it, dmp for the running
+	# kernel and its regenerated metadata stay.
+	s=$(date +%s)
+	apt-get purge -y -q "linux-image-$k" "linux-headers-$k" >"$state/apt-skip-purge.log" 2>&1 &&
+		apt-get autoremove --purge -y -q >>"$state/apt-skip-purge.log" 2>&1
+	rc=$?
+	[ "$rc" = 0 ] || tail -n 15 "$state/apt-skip-purge.log" | sed 's/^/  apt| /'
+	check "apt purge of linux-image-$k and its headers, then autoremove: exit 0 ($rc, $(( $(date +%s) - s ))s)" \
+		cond "[ $rc = 0 ] && ! dpkg -l 'linux-*$k*' 2>/dev/null | grep -q '^ii'"
+	check "... nothing of dmp names $k; dmp for $kver and its metadata stay" \
+		cond "[ -z \"\$(find /lib/modules/$k -name 'dmp.ko*' 2>/dev/null; find /var/lib/dkms/dmp /var/cache/dmp -maxdepth 3 -name '*$k*' 2>/dev/null)\" ] && dkms status -m dmp -v $version -k $kver | grep -q ': installed' && [ -f /var/cache/dmp/rust-meta/$kver/stamp ] && [ -d /sys/module/dmp ]"
 }
 
 if [ "$boot" = 1 ]; then

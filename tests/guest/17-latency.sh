@@ -85,11 +85,11 @@ echo 1 >"$STAT/$d2/reset"
 fio --name=lat --filename=/dev/mapper/dmp2 --rw=randread --bs=4k --direct=1 --ioengine=psync \
 	--size=4m --io_size=$((n * 4))k --clocksource=clock_gettime --output-format=json \
 	--output=/tmp/fio-lat.json >/dev/null || fail "fio: $(head -c 2000 /tmp/fio-lat.json)"
-read -r fio_ios fio_mean fio_min <<<"$(python3 -c '
+read -r fio_ios fio_mean fio_min fio_max <<<"$(python3 -c '
 import json
 t = open("/tmp/fio-lat.json").read()
 r = json.loads(t[t.index("{"):])["jobs"][0]["read"]
-print(r["total_ios"], int(r["lat_ns"]["mean"]), r["lat_ns"]["min"])')"
+print(r["total_ios"], int(r["lat_ns"]["mean"]), r["lat_ns"]["min"], r["lat_ns"]["max"])')"
 read -r -a f <"$STAT/$d2/stat"
 figure "fio: $fio_ios reads, mean $fio_mean ns, min $fio_min ns; dmp: ${f[24]} reads, ${f[20]} ns"
 assert_eq "$fio_ios" "$n" "fio's reads"
@@ -97,6 +97,12 @@ assert_eq "${f[0]} ${f[24]} ${f[8]}" "$n $n 0" "reads mapped, completed, in flig
 # Every read waited: none in a bucket below the one of 40 ms ([32768 us,
 # 65536 us) is bucket 16, line 17).
 assert_eq "$(awk 'NR <= 16 { s += $2 } END { print s + 0 }' "$STAT/$d2/latency")" 0 "reads faster than the delay"
+# Nor above the bucket of fio's slowest read (dmp's time of a request lies
+# inside fio's; 0.1 % for the clocks' slew): bucket b holds [2^(b-1), 2^b) us,
+# line b + 1.
+top=$(python3 -c "print((int($fio_max * 1.001) // 1000).bit_length() + 1)")
+figure "fio's slowest read: $fio_max ns, latency line $top"
+assert_eq "$(awk -v top="$top" 'NR > top { s += $2 } END { print s + 0 }' "$STAT/$d2/latency")" 0 "reads slower than fio's slowest"
 assert_eq "$(awk '{ s += $2 } END { print s }' "$STAT/$d2/latency")" "$n" "latency histogram total"
 mean=$((f[20] / f[24]))
 [ "$mean" -ge $((least_ms * 1000000)) ] || fail "mean read time $mean ns under $least_ms ms"
