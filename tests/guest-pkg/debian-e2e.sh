@@ -67,12 +67,15 @@ kernel_update_skip() {
 	# in short): apt exits 0, nothing of dmp names it, dmp for the running
 	# kernel and its regenerated metadata stay.
 	s=$(date +%s)
-	apt-get purge -y -q "linux-image-$k" "linux-headers-$k" >"$state/apt-skip-purge.log" 2>&1 &&
+	# Every package of that update (installed here from its .deb files, so
+	# apt holds them as installed by hand, not for autoremove).
+	apt-get purge -y -q $(for f in "$d"/*.deb; do dpkg-deb -f "$f" Package; done) >"$state/apt-skip-purge.log" 2>&1 &&
 		apt-get autoremove --purge -y -q >>"$state/apt-skip-purge.log" 2>&1
 	rc=$?
 	[ "$rc" = 0 ] || tail -n 15 "$state/apt-skip-purge.log" | sed 's/^/  apt| /'
-	check "apt purge of linux-image-$k and its headers, then autoremove: exit 0 ($rc, $(( $(date +%s) - s ))s)" \
-		cond "[ $rc = 0 ] && ! dpkg -l 'linux-*$k*' 2>/dev/null | grep -q '^ii'"
+	check "apt purge of that update's packages, then autoremove: exit 0 ($rc, $(( $(date +%s) - s ))s)" test "$rc" = 0
+	check "... no package of $k is left" \
+		cond "! dpkg -l 'linux-*$k*' 2>/dev/null | grep '^ii'"
 	check "... nothing of dmp names $k; dmp for $kver and its metadata stay" \
 		cond "[ -z \"\$(find /lib/modules/$k -name 'dmp.ko*' 2>/dev/null; find /var/lib/dkms/dmp /var/cache/dmp -maxdepth 3 -name '*$k*' 2>/dev/null)\" ] && dkms status -m dmp -v $version -k $kver | grep -q ': installed' && [ -f /var/cache/dmp/rust-meta/$kver/stamp ] && [ -d /sys/module/dmp ]"
 }
