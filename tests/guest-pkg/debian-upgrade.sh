@@ -121,7 +121,7 @@ if [ "$boot" = 1 ]; then
 	check "... installed Debian's linux-image-$new, its headers and linux-source-$newxy of their version" \
 		cond "dpkg -l linux-image-$new linux-headers-$new linux-source-$newxy | grep -c '^ii' | grep -qx 3 && [ \"\$(dpkg-query -W -f '\${Version}' linux-source)\" = \"\$(dpkg-query -W -f '\${Version}' linux-headers-$new)\" ]"
 	check "... DKMS built dmp $version for $new during it" \
-		cond "grep -Eq 'Autoinstall on $new succeeded for module\\(s\\) dmp|dmp-dkms: dmp $version is installed for kernel $new' $state/apt-upgrade.log && dkms status -m dmp -v $version -k $new | grep -q ': installed' && [ -n \"\$(find /lib/modules/$new/updates/dkms -name 'dmp.ko*' -newer $state/upgrade-start)\" ]"
+		cond "grep -Fq -e 'Autoinstall on $new succeeded for module(s) dmp' -e 'Installing /lib/modules/$new/updates/dkms/dmp.ko' -e 'dmp-dkms: dmp $version is installed for kernel $new' $state/apt-upgrade.log && dkms status -m dmp -v $version -k $new | grep -q ': installed' && [ -n \"\$(find /lib/modules/$new/updates/dkms -name 'dmp.ko*' -newer $state/upgrade-start)\" ]"
 	check "... dmp.ko for $new has vermagic $new" \
 		cond "modinfo -F vermagic /lib/modules/$new/updates/dkms/dmp.ko* | grep -q '^$new '"
 	check "... $new's initramfs was made (the hooks after DKMS's ran)" test -s "/boot/initrd.img-$new"
