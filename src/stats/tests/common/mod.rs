@@ -1,0 +1,169 @@
+//! Shared by the property tests of dmp-stats: their proptest configuration
+//! and the strategies that generate counters.
+
+#![allow(dead_code)]
+
+use dmp_stats::{account, complete, Counters, IoKind, Slots, Started, IN_FLIGHT, NR_SLOTS};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
+
+/// Seed of every property test's random generator, so that a failure in CI
+/// repeats exactly on another machine (`cargo test` again).
+pub const SEED: u64 = 0x646d_7020_7072_6f70; // "dmp prop"
+
+/// A proptest configuration running `cases` cases from the fixed [`SEED`].
+///
+/// The case count is fixed here to keep `cargo test` fast; `PROPTEST_CASES`
+/// and `PROPTEST_RNG_SEED` in the environment override it and the seed, to
+/// search longer or elsewhere locally, e.g.
+/// `PROPTEST_CASES=100000 PROPTEST_RNG_SEED=7 cargo test -p dmp-stats --test formats_props`.
+/// A failing case is also recorded next to the test file, in
+/// `tests/<test>.proptest-regressions` (commit it: later runs replay it first).
+pub fn config(cases: u32) -> Config {
+    let env = Config::default();
+    Config {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            env.cases
+        } else {
+            cases
+        },
+        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+            env.rng_seed
+        } else {
+            RngSeed::Fixed(SEED)
+        },
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..env
+    }
+}
+
+/// A `u64` biased towards the values where text and arithmetic change:
+/// 0, 1, powers of ten and their neighbours (one more digit), the `i64`
+/// boundary (the in-flight gauge's cut) and `u64::MAX`.
+pub fn edgy_u64() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        3 => any::<u64>(),
+        2 => 0u64..2000,
+        1 => (0u32..20).prop_flat_map(|e| {
+            let p = 10u64.pow(e);
+            prop_oneof![Just(p - 1), Just(p), Just(p + 1)]
+        }),
+        1 => prop_oneof![
+            Just(0u64),
+            Just(1u64),
+            Just(i64::MAX as u64),
+            Just(i64::MAX as u64 + 1),
+            Just(u64::MAX - 1),
+            Just(u64::MAX),
+        ],
+    ]
+}
+
+/// Counters with every slot independent (not necessarily reachable by
+/// I/O: e.g. bytes without requests); what formats and sums must survive.
+pub fn any_counters() -> impl Strategy<Value = Counters> {
+    // A Vec, not `proptest::array`: 88 value trees overflow a test thread's stack.
+    prop::collection::vec(edgy_u64(), NR_SLOTS).prop_map(|v| {
+        let mut slots = [0u64; NR_SLOTS];
+        slots.copy_from_slice(&v);
+        Counters::from_slots(slots)
+    })
+}
+
+/// A request as the module sees it: kind, size, preflush, time it took, error.
+#[derive(Clone, Copy, Debug)]
+pub struct Io {
+    pub kind: IoKind,
+    pub bytes: u64,
+    pub preflush: bool,
+    pub ns: u64,
+    pub error: bool,
+    /// CPU of `map` and of the completion, out of [`NR_CPUS`].
+    pub map_cpu: usize,
+    pub end_cpu: usize,
+    /// Whether it completed (else it is still in flight).
+    pub done: bool,
+}
+
+/// CPUs of the generated per-CPU arrays.
+pub const NR_CPUS: usize = 3;
+
+pub fn io_kind() -> impl Strategy<Value = IoKind> {
+    prop_oneof![
+        Just(IoKind::Read),
+        Just(IoKind::Write),
+        Just(IoKind::Discard),
+        Just(IoKind::Other)
+    ]
+}
+
+pub fn io() -> impl Strategy<Value = Io> {
+    (
+        io_kind(),
+        prop_oneof![edgy_u64(), (0u64..24).prop_map(|s| 1u64 << s)],
+        any::<bool>(),
+        prop_oneof![edgy_u64(), 0u64..3_000_000_000],
+        any::<bool>(),
+        0..NR_CPUS,
+        0..NR_CPUS,
+        prop::bool::weighted(0.8),
+    )
+        .prop_map(|(kind, bytes, preflush, ns, error, map_cpu, end_cpu, done)| Io {
+            kind,
+            bytes,
+            preflush,
+            ns,
+            error,
+            map_cpu,
+            end_cpu,
+            done,
+        })
+}
+
+/// The per-CPU arrays after `ios`, as the kernel fills them: `map` adds the
+/// bio's [`account`] increments and 1 in flight on its CPU, the completion
+/// adds [`complete`]'s on its own (busy time: the request's time).
+pub fn percpu_after(ios: &[Io]) -> [Slots; NR_CPUS] {
+    let mut cpus = [[0u64; NR_SLOTS]; NR_CPUS];
+    for io in ios {
+        let m = &mut cpus[io.map_cpu];
+        for a in account(io.kind, io.bytes, io.preflush).adds() {
+            m[a.slot()] = m[a.slot()].wrapping_add(a.value());
+        }
+        m[IN_FLIGHT] = m[IN_FLIGHT].wrapping_add(1);
+        if io.done {
+            let d = complete(
+                &Started::new(io.kind, io.preflush, 0),
+                io.ns,
+                io.error,
+                io.ns,
+            );
+            let e = &mut cpus[io.end_cpu];
+            for a in d.adds() {
+                e[a.slot()] = e[a.slot()].wrapping_add(a.value());
+            }
+        }
+    }
+    cpus
+}
+
+/// What a reader sums from the per-CPU arrays ([`Counters::add_percpu`]).
+pub fn sum_percpu(cpus: &[Slots]) -> Counters {
+    let mut c = Counters::zero();
+    for s in cpus {
+        c.add_percpu(s);
+    }
+    c
+}
+
+/// Counters reachable by I/O: requests spread over CPUs, most completed.
+pub fn io_counters() -> impl Strategy<Value = Counters> {
+    prop::collection::vec(io(), 0..24).prop_map(|ios| sum_percpu(&percpu_after(&ios)))
+}
+
+/// Either kind of counters.
+pub fn counters() -> impl Strategy<Value = Counters> {
+    prop_oneof![any_counters(), io_counters()]
+}
