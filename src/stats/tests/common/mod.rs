@@ -3,8 +3,13 @@
 
 #![allow(dead_code)]
 
-use dmp_stats::{account, complete, Counters, IoKind, Slots, Started, IN_FLIGHT, NR_SLOTS};
+use dmp_stats::{
+    account, complete, parse_histogram, parse_latency, parse_stat, parse_status, parse_summary,
+    parse_u64_line, Counters, IoKind, Slots, Started, Status, Summary, BUCKET_LABELS, IN_FLIGHT,
+    LAT_LABELS, NR_SLOTS,
+};
 use proptest::prelude::*;
+use proptest::sample::Index;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 
 /// Seed of every property test's random generator, so that a failure in CI
@@ -172,3 +177,168 @@ pub fn io_counters() -> impl Strategy<Value = Counters> {
 pub fn counters() -> impl Strategy<Value = Counters> {
     prop_oneof![any_counters(), io_counters()]
 }
+
+// ------------------------------------------------------------ canonical texts
+//
+// Written here from the formats' documentation (stats.rs, interfaces), not
+// with the module's formatters: what a parser's result must render back to.
+
+pub fn canon_summary(s: &Summary) -> String {
+    format!(
+        "read:\n reqs: {}\n avg size: {}\nwrite:\n reqs: {}\n avg size: {}\ntotal:\n reqs: {}\n avg size: {}\n",
+        s.read_reqs, s.read_avg, s.write_reqs, s.write_avg, s.total_reqs, s.total_avg
+    )
+}
+
+pub fn canon_labelled(labels: &[&str], rows: &[(u64, u64)]) -> String {
+    labels
+        .iter()
+        .zip(rows)
+        .map(|(l, (r, w))| format!("{l} {r} {w}\n"))
+        .collect()
+}
+
+pub fn canon_fields(v: &[u64]) -> String {
+    v.iter().map(u64::to_string).collect::<Vec<_>>().join(" ")
+}
+
+pub fn canon_status(s: &Status) -> String {
+    let mut v = vec![
+        s.read_cnt,
+        s.read_bytes,
+        s.write_cnt,
+        s.write_bytes,
+        s.discard_cnt,
+        s.discard_bytes,
+        s.flush_cnt,
+    ];
+    if let Some(l) = &s.latency {
+        v.extend([
+            l.in_flight,
+            l.io_ticks_ms,
+            l.read_ms,
+            l.write_ms,
+            l.discard_ms,
+            l.flush_ms,
+            l.read_errors,
+            l.write_errors,
+            l.discard_errors,
+        ]);
+    }
+    canon_fields(&v)
+}
+
+/// `text` with leading zeros dropped from every run of digits ("007" is
+/// "7", "0" stays): the parsers accept them, the one leniency they have.
+pub fn without_leading_zeros(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if !run.is_empty() {
+            let t = run.trim_start_matches('0');
+            out.push_str(if t.is_empty() { "0" } else { t });
+            run.clear();
+        }
+    };
+    for ch in text.chars() {
+        if ch.is_ascii_digit() {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// A parser of sysfs text and the canonical text of what it returned
+/// (`None`: it rejected the text).
+pub type Reparse = fn(&str) -> Option<String>;
+
+/// The formats with a parser, by the name of their corpus directory.
+pub const FORMATS: [&str; 6] = ["single", "summary", "histogram", "latency", "stat", "status"];
+
+/// The [`Reparse`] of a format of [`FORMATS`].
+pub fn reparse(format: &str) -> Reparse {
+    match format {
+        "single" => |t| parse_u64_line(t).ok().map(|v| format!("{v}\n")),
+        "summary" => |t| parse_summary(t).ok().map(|s| canon_summary(&s)),
+        "histogram" => |t| {
+            parse_histogram(t)
+                .ok()
+                .map(|h| canon_labelled(&BUCKET_LABELS, &h))
+        },
+        "latency" => |t| parse_latency(t).ok().map(|h| canon_labelled(&LAT_LABELS, &h)),
+        "stat" => |t| parse_stat(t).ok().map(|f| canon_fields(&f) + "\n"),
+        "status" => |t| {
+            // One trailing newline is tolerated (a line of dmsetup's output).
+            parse_status(t)
+                .ok()
+                .map(|s| canon_status(&s) + if t.ends_with('\n') { "\n" } else { "" })
+        },
+        other => panic!("no format {other}"),
+    }
+}
+
+/// Checks what a parser made of `text`: rejected, or accepted and then
+/// `text` is the canonical text of the result (up to leading zeros).
+/// Returns whether it was accepted.
+pub fn check_reparse(format: &str, text: &str) -> Result<bool, TestCaseError> {
+    match reparse(format)(text) {
+        None => Ok(false),
+        Some(canonical) => {
+            prop_assert_eq!(
+                canonical,
+                without_leading_zeros(text),
+                "{} accepted a text that is not canonical",
+                format
+            );
+            Ok(true)
+        }
+    }
+}
+
+/// One edit of a text: a character inserted, deleted or replaced.
+#[derive(Clone, Debug)]
+pub enum Edit {
+    Insert(Index, char),
+    Delete(Index),
+    Replace(Index, char),
+}
+
+pub fn edit() -> impl Strategy<Value = Edit> {
+    // Characters the formats give meaning to, and a few they must refuse.
+    let ch = prop::sample::select(vec![
+        '0', '1', '9', ' ', '\n', '\t', '\r', ':', '-', '+', 'K', 'u', 's', '<', '>', '=', 'x',
+        '\u{0661}', '\u{ff10}', '\0',
+    ]);
+    prop_oneof![
+        (any::<Index>(), ch.clone()).prop_map(|(i, c)| Edit::Insert(i, c)),
+        any::<Index>().prop_map(Edit::Delete),
+        (any::<Index>(), ch).prop_map(|(i, c)| Edit::Replace(i, c)),
+    ]
+}
+
+pub fn apply(text: &str, edits: &[Edit]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for e in edits {
+        match e {
+            Edit::Insert(i, c) => {
+                let at = i.index(chars.len() + 1);
+                chars.insert(at, *c);
+            }
+            Edit::Delete(i) if !chars.is_empty() => {
+                let at = i.index(chars.len());
+                chars.remove(at);
+            }
+            Edit::Replace(i, c) if !chars.is_empty() => {
+                let at = i.index(chars.len());
+                chars[at] = *c;
+            }
+            _ => {}
+        }
+    }
+    chars.into_iter().collect()
+}
+
