@@ -287,6 +287,8 @@ fn device() -> impl Strategy<Value = String> {
             "PARTLABEL=x",
         ]),
         1 => pick(&["LABEL=", "UUID=", "PARTUUID=", "sdb1", "dev/sdb1", "label=x", "/dev", "/sys/block"]),
+        // Labels that echo would take for its options.
+        1 => pick(&["LABEL=-n", "LABEL=-e", "PARTLABEL=-E", "LABEL=-neE", "LABEL=-n/x"]),
         1 => "(/dev/|UUID=|LABEL=|PARTLABEL=)[A-Za-z0-9/_.:=@+-]{1,10}",
     ]
 }
@@ -295,6 +297,8 @@ fn option() -> impl Strategy<Value = String> {
     prop_oneof![
         8 => pick(&["ro", "nofail", "defaults", "", "timeout=5", "timeout=08", "timeout=99999"]),
         1 => pick(&["timeout=100000", "timeout=", "timeout=x", "timeout=-1", "rw", "RO", "noauto", "ro=1"]),
+        // File name patterns: an option is a word, never matched against files.
+        1 => pick(&["r?", "*", "nofai[l]", "timeout=?", "[rn]*"]),
         1 => "timeout=[0-9]{0,7}",
     ]
 }
