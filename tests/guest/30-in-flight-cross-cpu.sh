@@ -11,7 +11,8 @@
 # 0.3 ms) would have to fit between the reader's two per-CPU reads; with the
 # clamp removed (in_flight_gauge returning the raw sum) it passed 3 times out
 # of 3 (8,800 and 25,400 samples). The wrap and the clamp are shown on the
-# host, over every interleaving, by src/stats's model test of the gauge.
+# host, over every interleaving, by src/stats/tests/busy_model.rs
+# (a_request_and_a_reader_every_interleaving fails without the clamp).
 . "$(dirname "$0")/lib.sh"
 
 [ "$(nproc)" -ge 2 ] || fail "needs 2 CPUs"
