@@ -25,18 +25,8 @@ assert_eq "$(stat_of "$d" total_cnt)" "$(( $(stat_of "$d" read_cnt) + $(stat_of 
 # requests and sectors), not from dmp's own counters: avg size is bytes /
 # requests, rounded down, 0 without requests.
 read -r -a core <"/sys/block/$d/stat"
-avg() { if [ "$2" -gt 0 ]; then echo $(($1 / $2)); else echo 0; fi; }
 r=${core[0]} rb=$((core[2] * 512)) w=${core[4]} wb=$((core[6] * 512))
-want="read:
- reqs: $r
- avg size: $(avg "$rb" "$r")
-write:
- reqs: $w
- avg size: $(avg "$wb" "$w")
-total:
- reqs: $((r + w))
- avg size: $(avg $((rb + wb)) $((r + w)))"
-assert_eq "$(cat "$STAT/volumes")" "$want" "volumes vs the dm core's accounting"
+assert_eq "$(cat "$STAT/volumes")" "$(summary_text "$r" "$rb" "$w" "$wb")" "volumes vs the dm core's accounting"
 cmp -s "$STAT/volumes" "$STAT/all_devs/summary" || fail "volumes differs from all_devs/summary"
 cmp -s "$STAT/volumes" "$STAT/$d/summary" || fail "one device: volumes differs from its summary"
 

@@ -29,7 +29,6 @@ big dmp2 read 8
 declare -A rb=([$d1]=$((4200 * MiB)) [$d2]=$((8 * MiB))) wb=([$d1]=$((4400 * MiB)) [$d2]=$((4096 * MiB)))
 [ "${rb[$d1]}" -gt "$two32" ] && [ "${wb[$d1]}" -gt "$two32" ] || fail "the test moves too little"
 
-avg() { if [ "$2" -gt 0 ]; then echo $(($1 / $2)); else echo 0; fi; }
 # exact NAME READ-BYTES WRITE-BYTES READS WRITES: one directory's figures.
 exact() {
 	local n=$1 r=$2 w=$3 rc=$4 wc=$5 f
@@ -52,15 +51,6 @@ exact all_devs "$tr" "$tw" "$trc" "$twc"
 [ "$tw" -gt $((2 * two32)) ] || fail "the aggregate's writes are not past 2^33: $tw"
 assert_eq "$(dmsetup status dmp1 | cut -d' ' -f4-7)" "$(stat_of "$d1" read_cnt) ${rb[$d1]} $(stat_of "$d1" write_cnt) ${wb[$d1]}" \
 	"dmsetup status dmp1"
-want="read:
- reqs: $trc
- avg size: $(avg "$tr" "$trc")
-write:
- reqs: $twc
- avg size: $(avg "$tw" "$twc")
-total:
- reqs: $((trc + twc))
- avg size: $(avg $((tr + tw)) $((trc + twc)))"
-assert_eq "$(cat "$STAT/volumes")" "$want" "volumes"
+assert_eq "$(cat "$STAT/volumes")" "$(summary_text "$trc" "$tr" "$twc" "$tw")" "volumes"
 note "dmp1: $(stat_of "$d1" read_bytes) bytes read in $(stat_of "$d1" read_cnt) requests, $(stat_of "$d1" write_bytes) written in $(stat_of "$d1" write_cnt); all_devs: $tw bytes written"
 cleanup_all

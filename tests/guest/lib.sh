@@ -91,6 +91,16 @@ rmmod_dmp() {
 # The dmp counter of a device directory (dm-N or all_devs).
 stat_of() { cat "$STAT/$1/$2"; }
 
+# avg BYTES REQUESTS: an average size as dmp computes it, bytes / requests
+# rounded down, 0 without requests.
+avg() { if [ "$2" -gt 0 ]; then echo $(($1 / $2)); else echo 0; fi; }
+# summary_text READS READ-BYTES WRITES WRITE-BYTES: the summary (and volumes)
+# file that these figures make, computed here, not by dmp.
+summary_text() {
+	printf 'read:\n reqs: %s\n avg size: %s\nwrite:\n reqs: %s\n avg size: %s\ntotal:\n reqs: %s\n avg size: %s' \
+		"$1" "$(avg "$2" "$1")" "$3" "$(avg "$4" "$3")" $(($1 + $3)) "$(avg $(($2 + $4)) $(($1 + $3)))"
+}
+
 # Check that a one-segment dmp device's counters equal the dm core's own
 # accounting in /sys/block/dm-N/stat (the counting rule).
 check_exact() {
