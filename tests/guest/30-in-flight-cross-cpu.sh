@@ -19,8 +19,8 @@
 wq=/sys/devices/virtual/workqueue/cpumask
 [ -w "$wq" ] || fail "no $wq: cannot steer the loop device's completions"
 old_mask=$(cat "$wq")
-restore() { echo "$old_mask" >"$wq" || true; }
-trap restore EXIT
+restore() { echo "$old_mask" >"$wq"; }
+exit_hooks+=(restore)
 echo 2 >"$wq"
 modprobe dmp latency=1
 loop=$(loop_dev 64)
@@ -69,4 +69,3 @@ read -r -a st <<<"$(dmsetup status dmp1)"
 assert_eq "${st[10]}" 0 "in flight after fio"
 check_exact "$d"
 cleanup_all
-restore

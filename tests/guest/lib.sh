@@ -132,4 +132,7 @@ klog_since() {
 # A failing test also removes what it created, so that the next test starts
 # from a clean guest (a passing test that leaves something behind still fails
 # in the runner).
-trap 'rc=$?; if [ $rc != 0 ]; then echo "  (exit $rc at line $LINENO)" >&2; cleanup_all >/dev/null 2>&1 || true; fi' EXIT
+# exit_hooks: commands a test adds to run when it exits, passed or failed
+# (e.g. to restore a system setting it changed), before the cleanup.
+exit_hooks=()
+trap 'rc=$?; for h in "${exit_hooks[@]}"; do "$h" || true; done; if [ $rc != 0 ]; then echo "  (exit $rc at line $LINENO)" >&2; cleanup_all >/dev/null 2>&1 || true; fi' EXIT
