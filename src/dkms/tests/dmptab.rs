@@ -10,7 +10,8 @@
 //!   of the line a comment; NAME of letters, digits, `_ . + -` (1 to 127,
 //!   not `.` or `..`), listed once; DEVICE a `/dev/` path or `UUID=`,
 //!   `LABEL=`, `PARTUUID=`, `PARTLABEL=` and a value (a label's `/` and
-//!   blanks written `\x2f`, `\x20`, as udev names the links); OPTIONS
+//!   blanks written `\x2f`, `\x20`, as the script says udev names the
+//!   links; udev escapes more, see the ignored test at the end); OPTIONS
 //!   comma-separated from `ro`, `nofail`, `timeout=` and 1 to 5 digits,
 //!   `defaults`; a bad line is reported with its number and skipped;
 //! * arbitrary bytes (NUL, CR, bytes that are not UTF-8) never make the
@@ -387,4 +388,23 @@ fn corpus() {
     let shipped = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("files/dmptab.conf")).expect("dmptab.conf");
     check_file(&shipped, true).unwrap_or_else(|e| panic!("dmptab.conf: {e}"));
     assert_eq!(check(&shipped).code, Some(0));
+}
+
+/// Known bug (see the report of issue 26): udev names the by-label and
+/// by-partlabel links with blkid's encoding, every byte but letters,
+/// digits, `#+-.:=@_` (and UTF-8 sequences) written `\xNN`; dmptab's
+/// `label_escape` only writes `/` and blanks so. A label with `$`, `(`,
+/// `,`, `\`, `'` ... resolves to a link that never appears.
+#[test]
+#[ignore = "known bug: dmptab escapes a label's / and blanks only, udev every unusual byte"]
+fn labels_resolve_to_the_links_udev_makes() {
+    let c = check(b"a LABEL=my$disk\nb PARTLABEL=x(1),y\n");
+    assert_eq!(
+        c.stdout.lines().take(2).collect::<Vec<_>>(),
+        [
+            r"dmptab: line 1: a on /dev/disk/by-label/my\x24disk (ro=0 nofail=0 timeout=30s)",
+            r"dmptab: line 2: b on /dev/disk/by-partlabel/x\x281\x29\x2cy (ro=0 nofail=0 timeout=30s)",
+        ],
+        "{c:?}"
+    );
 }
